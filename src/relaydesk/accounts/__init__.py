@@ -1,0 +1,1 @@
+"""Accounts, users, roles, passwords, web sessions and API tokens."""

@@ -1,0 +1,1 @@
+"""Troubleshooting sessions and their steps."""

@@ -1,0 +1,58 @@
+"""Tables of the sessions domain. "Session" is always a troubleshooting session here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relaydesk.db.base import Base, IdMixin, TenantMixin, TimestampMixin, utcnow
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = ("active", "parked", "escalated", "resolved")
+OUTCOMES = ("fixed", "failed", "partial", "info")
+
+
+class Session(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(f"priority IN {PRIORITIES}", name="priority"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint("length(btrim(problem_summary)) > 0", name="problem_summary"),
+        Index("ix_sessions_account_status", "account_id", "status"),
+    )
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    problem_summary: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(100))
+    client_name: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    resolution: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class Step(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One thing done and what happened. A note is a step with outcome `info` and no result."""
+
+    __tablename__ = "steps"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN {OUTCOMES}", name="outcome"),
+        CheckConstraint("length(btrim(action)) > 0", name="action"),
+        Index("ix_steps_session_created", "session_id", "created_at"),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(10))
+
+    @property
+    def is_note(self) -> bool:
+        return self.outcome == "info" and not self.result
