@@ -24,8 +24,12 @@ class User(IdMixin, TenantMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="role"),
         # One live user per email address across the installation: login needs no account picker.
-        Index("uq_users_email_live", func.lower(text("email")), unique=True,
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "uq_users_email_live",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     email: Mapped[str] = mapped_column(String(320))
@@ -63,7 +67,10 @@ class LoginAttempt(Base):
     """Failed logins, for the rate limit. Not a tenant table: the account is unknown before login."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320))

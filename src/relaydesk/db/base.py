@@ -38,6 +38,4 @@ class TimestampMixin:
 class TenantMixin:
     """Every tenant row carries its account; RLS policies key on it (invariant 1)."""
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

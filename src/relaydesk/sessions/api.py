@@ -1,0 +1,56 @@
+"""JSON routes of troubleshooting sessions and steps."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query
+
+from relaydesk.sessions import service as sessions
+from relaydesk.sessions.schemas import (
+    ResolveIn,
+    SessionCreate,
+    SessionDetail,
+    SessionOut,
+    Status,
+    StepCreate,
+    StepOut,
+)
+from relaydesk.web.deps import CurrentActor, UowDep
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+
+@router.post("", response_model=SessionDetail, status_code=201)
+async def create_session(session_in: SessionCreate, uow: UowDep, actor: CurrentActor) -> SessionDetail:
+    session = await sessions.create_session(uow, actor, session_in)
+    return await sessions.session_detail(uow, actor, session.id)
+
+
+@router.get("", response_model=list[SessionOut])
+async def list_sessions(
+    uow: UowDep,
+    actor: CurrentActor,
+    status: Status | None = None,
+    mine: bool = Query(False, description="Only sessions you own or are assigned."),
+) -> list[SessionOut]:
+    return await sessions.list_sessions(uow, actor, status=status, mine=mine)
+
+
+@router.get("/{session_id}", response_model=SessionDetail)
+async def get_session(session_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> SessionDetail:
+    return await sessions.session_detail(uow, actor, session_id)
+
+
+@router.post("/{session_id}/steps", response_model=StepOut, status_code=201)
+async def add_step(session_id: uuid.UUID, step_in: StepCreate, uow: UowDep, actor: CurrentActor) -> StepOut:
+    step = await sessions.add_step(uow, actor, session_id, step_in)
+    return StepOut.model_validate(step).model_copy(update={"author_name": actor.name})
+
+
+@router.post("/{session_id}/resolve", response_model=SessionDetail)
+async def resolve(
+    session_id: uuid.UUID, resolve_in: ResolveIn, uow: UowDep, actor: CurrentActor
+) -> SessionDetail:
+    await sessions.resolve_session(uow, actor, session_id, resolve_in)
+    return await sessions.session_detail(uow, actor, session_id)

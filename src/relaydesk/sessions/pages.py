@@ -1,0 +1,125 @@
+"""Screens of troubleshooting sessions: my sessions, new session, the workspace."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from relaydesk.sessions import service as sessions
+from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
+from relaydesk.web.auth import FormActor, PageActor
+from relaydesk.web.deps import UowDep
+from relaydesk.web.problems import validation_message
+from relaydesk.web.templating import render
+
+router = APIRouter()
+
+GROUPS = (("active", "Active"), ("parked", "Parked"), ("escalated", "Escalated"), ("resolved", "Resolved"))
+
+
+@router.get("/sessions")
+async def my_sessions(request: Request, uow: UowDep, actor: PageActor, notice: str | None = None) -> Response:
+    mine = await sessions.list_sessions(uow, actor, mine=True)
+    groups = [(key, label, [s for s in mine if s.status == key]) for key, label in GROUPS]
+    return render(request, "sessions/list.html", groups=groups, notice=notice)
+
+
+@router.get("/sessions/new")
+async def new_session_form(request: Request, actor: PageActor) -> Response:
+    return render(request, "sessions/new.html", values={}, error=None)
+
+
+@router.post("/sessions/new")
+async def new_session(
+    request: Request,
+    uow: UowDep,
+    actor: FormActor,
+    problem_summary: str = Form(""),
+    category: str = Form(""),
+    client_name: str = Form(""),
+    ticket_id: str = Form(""),
+    priority: str = Form("normal"),
+) -> Response:
+    values = {
+        "problem_summary": problem_summary,
+        "category": category,
+        "client_name": client_name,
+        "ticket_id": ticket_id,
+        "priority": priority,
+    }
+    try:
+        session_in = SessionCreate.model_validate(values)
+    except ValidationError as exc:
+        return render(
+            request, "sessions/new.html", status_code=422, values=values, error=validation_message(exc)
+        )
+    session = await sessions.create_session(uow, actor, session_in)
+    return RedirectResponse(f"/sessions/{session.id}", status_code=303)
+
+
+@router.get("/sessions/{session_id}")
+async def workspace(request: Request, session_id: uuid.UUID, uow: UowDep, actor: PageActor) -> Response:
+    detail = await sessions.session_detail(uow, actor, session_id)
+    session = await sessions.get_session(uow, actor, session_id)
+    return render(
+        request,
+        "sessions/workspace.html",
+        session=detail,
+        can_work=sessions.can_work(actor, session),
+        error=None,
+        step_values={},
+    )
+
+
+@router.post("/sessions/{session_id}/steps")
+async def add_step(
+    request: Request,
+    session_id: uuid.UUID,
+    uow: UowDep,
+    actor: FormActor,
+    action: str = Form(""),
+    result: str = Form(""),
+    outcome: str = Form("info"),
+) -> Response:
+    values = {"action": action, "result": result, "outcome": outcome}
+    try:
+        step_in = StepCreate.model_validate(values)
+    except ValidationError as exc:
+        detail = await sessions.session_detail(uow, actor, session_id)
+        session = await sessions.get_session(uow, actor, session_id)
+        return render(
+            request,
+            "sessions/workspace.html",
+            status_code=422,
+            session=detail,
+            can_work=sessions.can_work(actor, session),
+            error=validation_message(exc),
+            step_values=values,
+        )
+    await sessions.add_step(uow, actor, session_id, step_in)
+    return RedirectResponse(f"/sessions/{session_id}#add-step", status_code=303)
+
+
+@router.post("/sessions/{session_id}/resolve")
+async def resolve(
+    request: Request, session_id: uuid.UUID, uow: UowDep, actor: FormActor, resolution: str = Form("")
+) -> Response:
+    try:
+        resolve_in = ResolveIn.model_validate({"resolution": resolution})
+    except ValidationError as exc:
+        detail = await sessions.session_detail(uow, actor, session_id)
+        session = await sessions.get_session(uow, actor, session_id)
+        return render(
+            request,
+            "sessions/workspace.html",
+            status_code=422,
+            session=detail,
+            can_work=sessions.can_work(actor, session),
+            error=validation_message(exc),
+            step_values={},
+        )
+    await sessions.resolve_session(uow, actor, session_id, resolve_in)
+    return RedirectResponse(f"/sessions/{session_id}", status_code=303)

@@ -1,0 +1,107 @@
+"""Pydantic in/out shapes of troubleshooting sessions and steps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Priority = Literal["low", "normal", "high", "urgent"]
+Status = Literal["active", "parked", "escalated", "resolved"]
+Outcome = Literal["fixed", "failed", "partial", "info"]
+
+
+def _required_text(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{what} cannot be empty")
+    return value
+
+
+def _optional_text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+class SessionCreate(BaseModel):
+    problem_summary: str = Field(max_length=2000, description="What is wrong, in one or two sentences.")
+    category: str | None = Field(default=None, max_length=100)
+    client_name: str | None = Field(default=None, max_length=200)
+    ticket_id: str | None = Field(default=None, max_length=64, description="The PSA ticket number.")
+    priority: Priority = "normal"
+
+    @field_validator("problem_summary")
+    @classmethod
+    def _problem(cls, value: str) -> str:
+        return _required_text(value, "The problem summary")
+
+    @field_validator("category", "client_name", "ticket_id")
+    @classmethod
+    def _optional(cls, value: str | None) -> str | None:
+        return _optional_text(value)
+
+
+class StepCreate(BaseModel):
+    action: str = Field(max_length=4000, description="What was done (or the note's text).")
+    result: str | None = Field(default=None, max_length=8000, description="What happened; empty for a note.")
+    outcome: Outcome = "info"
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, value: str) -> str:
+        return _required_text(value, "The action")
+
+    @field_validator("result")
+    @classmethod
+    def _result(cls, value: str | None) -> str | None:
+        return _optional_text(value)
+
+
+class ResolveIn(BaseModel):
+    resolution: str = Field(max_length=8000, description="What fixed it, for the ticket and for next time.")
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution(cls, value: str) -> str:
+        return _required_text(value, "The resolution")
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    author_id: uuid.UUID
+    author_name: str | None = None
+    action: str
+    result: str | None
+    outcome: Outcome
+    is_note: bool
+    created_at: datetime
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    problem_summary: str
+    category: str | None
+    client_name: str | None
+    ticket_id: str | None
+    priority: Priority
+    status: Status
+    owner_id: uuid.UUID
+    owner_name: str | None = None
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None = None
+    resolution: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    step_count: int = 0
+
+
+class SessionDetail(SessionOut):
+    steps: list[StepOut] = []

@@ -1,0 +1,168 @@
+"""The rules of troubleshooting sessions and steps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from relaydesk.accounts.actor import Actor
+from relaydesk.accounts.models import User
+from relaydesk.db.uow import UnitOfWork
+from relaydesk.errors import Conflict, NotFound, NotPermitted
+from relaydesk.sessions.models import Session, Step
+from relaydesk.sessions.schemas import (
+    ResolveIn,
+    SessionCreate,
+    SessionDetail,
+    SessionOut,
+    StepCreate,
+    StepOut,
+)
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """Who may read a session: owner, assignee, admins and owners, and, while it waits in the
+    escalation queue, any engineer of the account (the pickup screen needs it before the claim)."""
+    rule = and_(Session.account_id == actor.account_id)
+    if actor.is_manager:
+        return rule
+    mine = or_(Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id)
+    if actor.at_least("engineer"):
+        mine = or_(mine, Session.status == "escalated")
+    return and_(rule, mine)
+
+
+async def get_session(
+    uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, *, for_update: bool = False
+) -> Session:
+    query = select(Session).where(Session.id == session_id, visible_to(actor))
+    if for_update:
+        query = query.with_for_update()
+    session = await uow.scalar(query)
+    if session is None:
+        raise NotFound("No such session, or it is not visible to you.")
+    return session
+
+
+def can_work(actor: Actor, session: Session) -> bool:
+    """Engineers work their own or assigned sessions; admins and owners may step in anywhere."""
+    if not actor.at_least("engineer"):
+        return False
+    return actor.is_manager or actor.user_id in (session.owner_id, session.assignee_id)
+
+
+def _require_work(actor: Actor, session: Session, doing: str) -> None:
+    if not actor.at_least("engineer"):
+        raise NotPermitted(f"Viewers cannot {doing}.")
+    if not can_work(actor, session):
+        raise NotPermitted(f"Only the session's owner or assignee can {doing}.")
+
+
+async def create_session(uow: UnitOfWork, actor: Actor, session_in: SessionCreate) -> Session:
+    actor.require("engineer", "open troubleshooting sessions")
+    session = Session(
+        id=uuid.uuid4(),
+        account_id=actor.account_id,
+        owner_id=actor.user_id,
+        status="active",
+        **session_in.model_dump(),
+    )
+    uow.add(session)
+    await uow.flush()
+    return session
+
+
+async def add_step(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, step_in: StepCreate) -> Step:
+    session = await get_session(uow, actor, session_id, for_update=True)
+    _require_work(actor, session, "add steps")
+    if session.status != "active":
+        hint = {
+            "parked": "Resume it first.",
+            "escalated": "It is waiting for a senior to pick it up.",
+            "resolved": "It is resolved.",
+        }[session.status]
+        raise Conflict(f"Steps can only be added to an active session. {hint}")
+    step = Step(
+        id=uuid.uuid4(),
+        account_id=actor.account_id,
+        session_id=session.id,
+        author_id=actor.user_id,
+        **step_in.model_dump(),
+    )
+    session.updated_at = datetime.now(UTC)
+    uow.add(step)
+    await uow.flush()
+    return step
+
+
+async def resolve_session(
+    uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, resolve_in: ResolveIn
+) -> Session:
+    session = await get_session(uow, actor, session_id, for_update=True)
+    _require_work(actor, session, "resolve the session")
+    if session.status == "resolved":
+        raise Conflict("The session is already resolved.")
+    if session.status == "escalated":
+        raise Conflict("The session is waiting in the escalation queue; withdraw the escalation first.")
+    now = datetime.now(UTC)
+    session.status = "resolved"
+    session.resolution = resolve_in.resolution
+    session.resolved_at = now
+    session.updated_at = now
+    await uow.flush()
+    return session
+
+
+async def list_sessions(
+    uow: UnitOfWork, actor: Actor, *, status: str | None = None, mine: bool = False, limit: int = 200
+) -> list[SessionOut]:
+    query = select(Session).where(visible_to(actor))
+    if mine:
+        query = query.where(or_(Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id))
+    if status:
+        query = query.where(Session.status == status)
+    query = query.order_by(Session.updated_at.desc()).limit(limit)
+    return await _with_names(uow, list(await uow.session.scalars(query)))
+
+
+async def _with_names(uow: UnitOfWork, sessions: list[Session]) -> list[SessionOut]:
+    if not sessions:
+        return []
+    ids = [s.id for s in sessions]
+    counts = dict(
+        await uow.rows(
+            select(Step.session_id, func.count()).where(Step.session_id.in_(ids)).group_by(Step.session_id)
+        )
+    )
+    user_ids = {s.owner_id for s in sessions} | {s.assignee_id for s in sessions if s.assignee_id}
+    names = dict(await uow.rows(select(User.id, User.name).where(User.id.in_(user_ids))))
+    return [
+        SessionOut.model_validate(s).model_copy(
+            update={
+                "owner_name": names.get(s.owner_id),
+                "assignee_name": names.get(s.assignee_id),
+                "step_count": counts.get(s.id, 0),
+            }
+        )
+        for s in sessions
+    ]
+
+
+async def list_steps(uow: UnitOfWork, session: Session) -> list[StepOut]:
+    author = aliased(User)
+    rows = await uow.rows(
+        select(Step, author.name)
+        .join(author, author.id == Step.author_id)
+        .where(Step.session_id == session.id)
+        .order_by(Step.created_at, Step.id)
+    )
+    return [StepOut.model_validate(step).model_copy(update={"author_name": name}) for step, name in rows]
+
+
+async def session_detail(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> SessionDetail:
+    session = await get_session(uow, actor, session_id)
+    (out,) = await _with_names(uow, [session])
+    return SessionDetail(**out.model_dump(), steps=await list_steps(uow, session))

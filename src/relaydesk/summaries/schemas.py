@@ -1,0 +1,142 @@
+"""Pydantic shapes of the summaries domain: the material that goes in, what the model must return, the summary.
+
+`SummaryMaterial` is already redacted by the caller (invariant 7): nothing here looks for secrets.
+`ModelAssessment` is the output schema the model is held to (tool / JSON-schema mode); its limits are
+the hard edge, its descriptions ask for less, so a model that follows them stays well inside.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints
+
+Confidence = Literal["low", "medium", "high"]
+SummaryState = Literal["pending", "draft", "ready"]
+Outcome = Literal["fixed", "failed", "partial", "info"]
+
+MAX_SUGGESTED_STEPS = 6
+MAX_FACTS = 8
+MAX_EVIDENCE = 12
+
+_Fact = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=240)]
+# Chip-sized: the screen shows each step as a button-like chip.
+_Chip = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+_Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class SimilarSession(BaseModel):
+    """A resolved session of the same account that looks like this one."""
+
+    id: UUID
+    problem: str
+    resolution: str
+    score: float
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Variants(BaseModel):
+    """Tone shifts of the ticket-note prose, made on first request and cached (invariant 5)."""
+
+    client_update: str | None = None
+    email_draft: str | None = None
+
+
+class StepMaterial(BaseModel):
+    """One step as the engines see it: no database row, already redacted."""
+
+    id: UUID
+    action: str
+    result: str | None = None
+    outcome: Outcome
+    author: str
+    at: datetime
+
+
+class SummaryMaterial(BaseModel):
+    """Everything an engine may use to assess a handoff. Redacted by the caller before it is built."""
+
+    problem: str
+    category: str | None = None
+    client: str | None = None
+    ticket: str | None = None
+    priority: str = "normal"
+    reason: str | None = Field(default=None, description="Why the technician escalated or parked it.")
+    notes: str | None = Field(default=None, description="The handoff notes.")
+    steps: list[StepMaterial] = Field(default_factory=list, description="Oldest first.")
+    similar_sessions: list[SimilarSession] = Field(default_factory=list, description="Best match first.")
+
+
+class ModelAssessment(BaseModel):
+    """A grounded assessment of an escalated IT troubleshooting session, for the senior engineer picking it up."""
+
+    summary_prose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = (
+        Field(
+            description=(
+                "A ticket note ready to paste into the PSA: 3 to 6 plain sentences, no markdown, no bullet points. "
+                "States the problem, what was tried and what happened, the likely cause and the next step."
+            )
+        )
+    )
+    what_we_know: list[_Fact] = Field(
+        max_length=MAX_FACTS,
+        description=(
+            f"Up to {MAX_FACTS} short facts established by the steps or the notes, one per item, each under 25 words. "
+            "No guesses."
+        ),
+    )
+    likely_cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = (
+        Field(
+            description=(
+                "One sentence naming the most likely cause. If the material gives no basis, say the cause is not "
+                "yet known."
+            )
+        )
+    )
+    suggested_steps: list[_Chip] = Field(
+        max_length=MAX_SUGGESTED_STEPS,
+        description=(
+            f"Up to {MAX_SUGGESTED_STEPS} next steps, most useful first, each a short imperative phrase under "
+            "8 words (e.g. 'Check the DHCP scope'). Never a step that was already tried."
+        ),
+    )
+    confidence: Confidence = Field(
+        description=(
+            "high: the steps point directly at the cause, or a similar resolved session matches closely. "
+            "medium: the cause is plausible but unconfirmed. low: little or no basis."
+        )
+    )
+    evidence: list[_Label] = Field(
+        max_length=MAX_EVIDENCE,
+        description=(
+            "Labels of the steps (S1, S2, ...) and similar sessions (P1, P2, ...) that support the likely cause. "
+            "Empty when nothing does."
+        ),
+    )
+
+
+class Summary(BaseModel):
+    """The one structured summary of a handoff (DESIGN.md, "The summary")."""
+
+    summary_prose: str
+    what_we_know: list[str] = Field(default_factory=list)
+    likely_cause: str
+    suggested_steps: list[str] = Field(default_factory=list)
+    confidence: Confidence
+    evidence: list[str] = Field(default_factory=list, description="Step ids and similar-session ids.")
+    similar_sessions: list[SimilarSession] = Field(default_factory=list)
+    engine: str = Field(description='"offline" or the model name.')
+    fallback_reason: str | None = Field(
+        default=None, description="Why the model's answer is not the one shown, when it was tried and failed."
+    )
+    usage: Usage | None = None
+    variants: Variants = Field(default_factory=Variants)
+    state: SummaryState
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,1 @@
+"""Pages, templates, static files, and the HTTP plumbing shared by api and pages."""

@@ -1,0 +1,121 @@
+"""Sign-in pages and the router that gathers every domain's pages."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from relaydesk.accounts import service as accounts
+from relaydesk.sessions.pages import router as sessions_pages
+from relaydesk.web.auth import LOGIN_CSRF_COOKIE
+from relaydesk.web.deps import COOKIE, OptionalActor, get_db, get_settings
+from relaydesk.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+router.include_router(sessions_pages)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect after login is a phishing aid.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/sessions"
+
+
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    email: str = "",
+    next_url: str = "/sessions",
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        status_code=status,
+        error=error,
+        email=email,
+        next_url=next_url,
+        login_csrf=token,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/login",
+        secure=get_settings(request).secure_cookies,
+    )
+    return response
+
+
+@router.get("/")
+async def home(actor: OptionalActor) -> Response:
+    return RedirectResponse("/sessions" if actor else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_form(request: Request, actor: OptionalActor, next: str | None = None) -> Response:
+    if actor is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next_url=_safe_next(next))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/sessions"),
+) -> Response:
+    settings = get_settings(request)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return _login_page(request, status=403, error="The sign-in form expired. Try again.", email=email)
+    ip = request.client.host if request.client else "unknown"
+    # Its own transaction: a failed attempt must commit so the rate limit counts it.
+    async with get_db(request).uow() as uow:
+        user = await accounts.authenticate(
+            uow,
+            email=email,
+            password=password,
+            ip=ip,
+            max_failures=settings.login_max_failures,
+            window=settings.login_window_seconds,
+        )
+        token = (await accounts.start_web_session(uow, user, days=settings.session_days))[0] if user else None
+    if token is None:
+        return _login_page(
+            request,
+            status=401,
+            error="That email and password do not match.",
+            email=email,
+            next_url=_safe_next(next),
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_days * 86400,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, actor: OptionalActor, csrf_token: str = Form("")) -> Response:
+    token = request.cookies.get(COOKIE)
+    if actor and token and actor.csrf_token and secrets.compare_digest(csrf_token, actor.csrf_token):
+        async with get_db(request).uow() as uow:
+            await accounts.end_web_session(uow, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response

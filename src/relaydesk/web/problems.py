@@ -1,0 +1,124 @@
+"""RFC 9457 problem details on the JSON API; readable pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relaydesk.errors import RelaydeskError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "https://relaydesk.dev/problems/"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def problem(
+    status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def validation_message(exc: Any) -> str:
+    """One readable sentence from a pydantic ValidationError, for forms."""
+    return "; ".join(_describe(e) for e in exc.errors()) or "The form is invalid."
+
+
+def install(app: FastAPI, render_page_error: Any) -> None:
+    async def relaydesk_error(request: Request, exc: RelaydeskError) -> Response:
+        if is_api(request):
+            return problem(exc.status_code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+        return await render_page_error(request, exc.status_code, exc.title, exc.detail, exc.headers)
+
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(map(str, e.get("loc", ()))), "message": _describe(e)} for e in exc.errors()
+        ]
+        detail = "; ".join(e["message"] for e in errors) or "The request is invalid."
+        if is_api(request):
+            return problem(422, "Invalid input", detail, errors=errors)
+        return await render_page_error(request, 422, "Invalid input", detail, None)
+
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
+        titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+        title = titles.get(exc.status_code, "Error")
+        if is_api(request):
+            return problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None))
+        return await render_page_error(request, exc.status_code, title, detail, getattr(exc, "headers", None))
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        detail = "Something went wrong on our side; nothing was saved. Try again, and tell your admin if it recurs."
+        if is_api(request):
+            return problem(500, "Internal error", detail)
+        return await render_page_error(request, 500, "Internal error", detail, None)
+
+    app.add_exception_handler(RelaydeskError, relaydesk_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit before reading them whole (413), counting chunked ones too."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        too_large = problem(
+            413,
+            "Request too large",
+            f"The body is over the {self.max_bytes // 1000} kB limit; send less text.",
+        )
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge(
+                        413, f"The body is over the {self.max_bytes // 1000} kB limit; send less text."
+                    )
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await too_large(scope, receive, send)
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException so FastAPI's body parser re-raises it as is (a 413, not a 400)."""
