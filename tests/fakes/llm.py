@@ -154,8 +154,8 @@ class _FakeServer:
         if self.delay:
             await asyncio.sleep(self.delay)
         if mode == "hang":
-            while not self._stopping.is_set():
-                await asyncio.sleep(0.05)
+            # Until the fake stops; a thread waits so stop() can release it from outside the server's loop.
+            await asyncio.to_thread(self._stopping.wait, 120)
 
     def _rate_limit_headers(self) -> dict[str, str]:
         return {"retry-after": self.retry_after} if self.retry_after is not None else {}

@@ -52,7 +52,7 @@ def _failure(response: httpx.Response, body: str) -> DeliveryFailed:
     code, text = "", ""
     try:
         error = response.json().get("error")
-    except ValueError, AttributeError:
+    except (ValueError, AttributeError):
         error = None
     if isinstance(error, dict):
         code = str(error.get("code") or "")

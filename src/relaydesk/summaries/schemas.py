@@ -1,4 +1,4 @@
-"""Pydantic shapes of the summaries domain: the material that goes in, what the model must return, the summary.
+"""Shapes of the summaries domain: the material that goes in, what the model must return, the summary.
 
 `SummaryMaterial` is already redacted by the caller (invariant 7): nothing here looks for secrets.
 `ModelAssessment` is the output schema the model is held to (tool / JSON-schema mode); its limits are
@@ -25,6 +25,8 @@ _Fact = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 # Chip-sized: the screen shows each step as a button-like chip.
 _Chip = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 _Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+_Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+_Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
 class SimilarSession(BaseModel):
@@ -74,36 +76,32 @@ class SummaryMaterial(BaseModel):
 
 
 class ModelAssessment(BaseModel):
-    """A grounded assessment of an escalated IT troubleshooting session, for the senior engineer picking it up."""
+    """A grounded assessment of an escalated IT troubleshooting session, for the engineer taking it over."""
 
-    summary_prose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = (
-        Field(
-            description=(
-                "A ticket note ready to paste into the PSA: 3 to 6 plain sentences, no markdown, no bullet points. "
-                "States the problem, what was tried and what happened, the likely cause and the next step."
-            )
+    summary_prose: _Prose = Field(
+        description=(
+            "A ticket note ready to paste into the PSA: 3 to 6 plain sentences, no markdown, no bullets. "
+            "States the problem, what was tried and what happened, the likely cause and the next step."
         )
     )
     what_we_know: list[_Fact] = Field(
         max_length=MAX_FACTS,
         description=(
-            f"Up to {MAX_FACTS} short facts established by the steps or the notes, one per item, each under 25 words. "
-            "No guesses."
+            f"Up to {MAX_FACTS} short facts established by the steps or the notes, one per item, "
+            "each under 25 words. No guesses."
         ),
     )
-    likely_cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = (
-        Field(
-            description=(
-                "One sentence naming the most likely cause. If the material gives no basis, say the cause is not "
-                "yet known."
-            )
+    likely_cause: _Sentence = Field(
+        description=(
+            "One sentence naming the most likely cause. If the material gives no basis, "
+            "say the cause is not yet known."
         )
     )
     suggested_steps: list[_Chip] = Field(
         max_length=MAX_SUGGESTED_STEPS,
         description=(
-            f"Up to {MAX_SUGGESTED_STEPS} next steps, most useful first, each a short imperative phrase under "
-            "8 words (e.g. 'Check the DHCP scope'). Never a step that was already tried."
+            f"Up to {MAX_SUGGESTED_STEPS} next steps, most useful first, each a short imperative phrase "
+            "under 8 words (e.g. 'Check the DHCP scope'). Never a step that was already tried."
         ),
     )
     confidence: Confidence = Field(
@@ -115,8 +113,8 @@ class ModelAssessment(BaseModel):
     evidence: list[_Label] = Field(
         max_length=MAX_EVIDENCE,
         description=(
-            "Labels of the steps (S1, S2, ...) and similar sessions (P1, P2, ...) that support the likely cause. "
-            "Empty when nothing does."
+            "Labels of the steps (S1, S2, ...) and similar sessions (P1, P2, ...) that support "
+            "the likely cause. Empty when nothing does."
         ),
     )
 
@@ -140,3 +138,23 @@ class Summary(BaseModel):
     state: SummaryState
     created_at: datetime
     updated_at: datetime
+
+
+class EmailDraft(BaseModel):
+    """An email to the client about their issue, in parts so the layout is ours, not the model's."""
+
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)] = Field(
+        description="Short and specific, under 10 words."
+    )
+    greeting: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description='One line, e.g. "Hello,".'
+    )
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)] = Field(
+        description="2 to 4 short plain-language paragraphs separated by blank lines."
+    )
+    sign_off: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        description='A closing line, then "Your IT support team" on the next line.'
+    )
+
+    def render(self) -> str:
+        return f"Subject: {self.subject}\n\n{self.greeting}\n\n{self.body}\n\n{self.sign_off}"
