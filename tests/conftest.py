@@ -132,6 +132,7 @@ async def app(settings: Settings, db: Database) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
+    # A 500 is a response to check, as a browser would see it, not an exception in the test.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://relaydesk.test") as http:
         yield http

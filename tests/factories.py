@@ -12,6 +12,9 @@ from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import Account, User
 from relaydesk.db.uow import Database
+from relaydesk.handoffs import service as handoffs
+from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.schemas import HandoffCreate
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import SessionCreate, StepCreate
@@ -97,6 +100,24 @@ async def make_step(
     async with db.uow(member.actor.account_id) as uow:
         return await sessions.add_step(
             uow, member.actor, session.id, StepCreate(action=action, result=result, outcome=outcome)
+        )
+
+
+async def escalate(
+    db: Database,
+    member: Member,
+    session: Session,
+    *,
+    reason: str = "Stuck after a profile rebuild",
+    notes: str | None = None,
+    target: uuid.UUID | None = None,
+) -> Handoff:
+    async with db.uow(member.actor.account_id) as uow:
+        return await handoffs.create_handoff(
+            uow,
+            member.actor,
+            session.id,
+            HandoffCreate(intent="escalate", reason=reason, notes=notes, target_user_id=target),
         )
 
 

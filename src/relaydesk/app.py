@@ -14,6 +14,8 @@ from sqlalchemy import text
 from relaydesk import __version__
 from relaydesk.accounts.api import router as accounts_api
 from relaydesk.db.uow import Database
+from relaydesk.handoffs.api import router as handoffs_api
+from relaydesk.notifications.api import router as notifications_api
 from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.web import problems
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
 
     app.include_router(accounts_api)
     app.include_router(sessions_api)
+    app.include_router(handoffs_api)
+    app.include_router(notifications_api)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

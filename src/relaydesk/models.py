@@ -1,6 +1,20 @@
 """Every table, imported in one place so metadata is complete for Alembic and tests."""
 
 from relaydesk.accounts.models import Account, ApiToken, LoginAttempt, User, WebSession
+from relaydesk.handoffs.models import Handoff
+from relaydesk.live.models import Event
+from relaydesk.notifications.models import Notification
 from relaydesk.sessions.models import Session, Step
 
-__all__ = ["Account", "ApiToken", "LoginAttempt", "Session", "Step", "User", "WebSession"]
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Event",
+    "Handoff",
+    "LoginAttempt",
+    "Notification",
+    "Session",
+    "Step",
+    "User",
+    "WebSession",
+]

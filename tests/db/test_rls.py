@@ -10,7 +10,7 @@ import pytest
 from psycopg import sql
 
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
-from tests.factories import login, make_account, make_session, make_step, make_user
+from tests.factories import escalate, login, make_account, make_session, make_step, make_user
 
 
 def tenant_tables(conn: psycopg.Connection) -> dict[str, str]:
@@ -18,7 +18,8 @@ def tenant_tables(conn: psycopg.Connection) -> dict[str, str]:
     rows = conn.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
         "WHERE table_schema = 'public' AND (column_name = 'account_id' OR (table_name = 'accounts' "
-        "AND column_name = 'id'))").fetchall()
+        "AND column_name = 'id'))"
+    ).fetchall()
     return dict(rows)
 
 
@@ -26,26 +27,42 @@ async def _populate(db: Database, client) -> tuple:
     a, b = await make_account(db, name="Alpha IT"), await make_account(db, name="Beta IT")
     jane = await make_user(db, a)
     await make_user(db, b)
+    await make_user(db, a, role="admin")  # someone to hear of the escalation (a bell item)
     session = await make_session(db, jane)
     await make_step(db, jane, session)
     await login(client, jane.user.email)  # a web session row for A
+    await escalate(db, jane, session)  # handoff, events, notifications for A
     return a, b
 
 
 async def test_every_tenant_table_has_rls_enabled(admin_conn: psycopg.Connection) -> None:
     tables = tenant_tables(admin_conn)
-    assert {"accounts", "users", "sessions", "steps", "api_tokens", "web_sessions"} <= tables.keys()
+    assert {
+        "accounts",
+        "users",
+        "sessions",
+        "steps",
+        "api_tokens",
+        "web_sessions",
+        "handoffs",
+        "events",
+        "notifications",
+    } <= tables.keys()
     for table in tables:
-        enabled = admin_conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = %s::regclass",
-                                     (table,)).fetchone()
+        enabled = admin_conn.execute(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = %s::regclass", (table,)
+        ).fetchone()
         assert enabled == (True,), f"{table} has an account column but no row-level security"
-        policies = admin_conn.execute("SELECT count(*) FROM pg_policies WHERE tablename = %s", (table,)).fetchone()
+        policies = admin_conn.execute(
+            "SELECT count(*) FROM pg_policies WHERE tablename = %s", (table,)
+        ).fetchone()
         assert policies[0] >= 1, f"{table} has RLS on but no policy"
 
 
 async def test_app_role_cannot_bypass_rls(admin_conn: psycopg.Connection) -> None:
-    row = admin_conn.execute("SELECT rolbypassrls, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %s",
-                             (APP_ROLE,)).fetchone()
+    row = admin_conn.execute(
+        "SELECT rolbypassrls, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %s", (APP_ROLE,)
+    ).fetchone()
     assert row == (False, False, False)
 
 
@@ -59,32 +76,46 @@ async def test_account_b_sees_and_writes_nothing_of_account_a(
         conn.autocommit = False
         for table, key in tables.items():
             a_rows = admin_conn.execute(
-                sql.SQL("SELECT row_to_json(t) FROM {} t WHERE {} = %s").format(sql.Identifier(table),
-                                                                              sql.Identifier(key)),
-                (a.id,)).fetchall()
+                sql.SQL("SELECT row_to_json(t) FROM {} t WHERE {} = %s").format(
+                    sql.Identifier(table), sql.Identifier(key)
+                ),
+                (a.id,),
+            ).fetchall()
             assert a_rows, f"the fixture made no {table} row for account A; extend _populate"
 
             conn.execute("SELECT set_config(%s, %s, true)", (ACCOUNT_SETTING, str(b.id)))
             seen = conn.execute(
-                sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(sql.Identifier(table), sql.Identifier(key)),
-                (a.id,)).fetchone()
+                sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+                    sql.Identifier(table), sql.Identifier(key)
+                ),
+                (a.id,),
+            ).fetchone()
             assert seen == (0,), f"account B can read account A's {table}"
-            everything = conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(key),
-                                                                         sql.Identifier(table))).fetchall()
+            everything = conn.execute(
+                sql.SQL("SELECT {} FROM {}").format(sql.Identifier(key), sql.Identifier(table))
+            ).fetchall()
             assert all(r[0] == b.id for r in everything), table
 
             # Writing a row that belongs to A, while scoped to B, is refused by the policy.
-            forged = a_rows[0][0] | {"id": str(uuid.uuid4())} if key != "id" else a_rows[0][0]
+            forged = dict(a_rows[0][0])
+            if key != "id":
+                forged["id"] = (
+                    10**12 + uuid.uuid4().int % 10**6 if isinstance(forged["id"], int) else str(uuid.uuid4())
+                )
             if "token_hash" in forged:
                 forged["token_hash"] = uuid.uuid4().hex
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
                 conn.execute(
                     sql.SQL("INSERT INTO {} SELECT * FROM json_populate_record(NULL::{}, %s)").format(
-                        sql.Identifier(table), sql.Identifier(table)),
-                    (json.dumps(forged),))
+                        sql.Identifier(table), sql.Identifier(table)
+                    ),
+                    (json.dumps(forged),),
+                )
             conn.rollback()
 
             # Unscoped (no account set), the app role sees nothing at all.
-            nothing = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
+            nothing = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            ).fetchone()
             assert nothing == (0,), table
             conn.rollback()

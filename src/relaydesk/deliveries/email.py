@@ -167,7 +167,8 @@ def _failure(exc: BaseException, config: SmtpConfig) -> DeliveryFailed:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refusal.code for refusal in exc.recipients]
         replies = "; ".join(
-            f"{refusal.recipient}: {refusal.code} {excerpt(refusal.message, 80)}" for refusal in exc.recipients
+            f"{refusal.recipient}: {refusal.code} {excerpt(refusal.message, 80)}"
+            for refusal in exc.recipients
         )
         transient = any(400 <= code < 500 for code in codes)
         return DeliveryFailed(

@@ -86,7 +86,9 @@ async def post_webhook(
     }
     response = await send_request(client, SERVICE, "POST", url, content=body, headers=headers)
     if 200 <= response.status_code < 300:
-        return Sent(external_id=msg_id, detail=f"The endpoint accepted event {msg_id} ({response.status_code})")
+        return Sent(
+            external_id=msg_id, detail=f"The endpoint accepted event {msg_id} ({response.status_code})"
+        )
     raise _failure(response)
 
 
@@ -102,4 +104,6 @@ def _failure(response: httpx.Response) -> DeliveryFailed:
         # Standard Webhooks: 410 Gone means the receiver wants no more deliveries.
         return http_failure(SERVICE, response, "Gone: the receiver disabled this endpoint")
     body = excerpt(response.text, 200) if response.content else ""
-    return http_failure(SERVICE, response, f"{response.reason_phrase}: {body}" if body else response.reason_phrase)
+    return http_failure(
+        SERVICE, response, f"{response.reason_phrase}: {body}" if body else response.reason_phrase
+    )

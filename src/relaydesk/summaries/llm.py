@@ -27,6 +27,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
+import anthropic
+import httpx2
+import openai
 from pydantic import ValidationError
 from pydantic_ai import Agent, ModelSettings, NativeOutput, ToolOutput, capture_run_messages
 from pydantic_ai.exceptions import (
@@ -42,7 +45,12 @@ from pydantic_ai.exceptions import (
 )
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models import Model
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.output import OutputSpec
+from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
 from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
@@ -122,7 +130,8 @@ class LlmCall:
     model: str
     prompt_version: str
     input_text: str
-    """The user message exactly as sent; the instructions are identified by `prompt_version`."""
+    """The request body exactly as it went over the wire (JSON text: instructions, the rendered material,
+    the output schema, and any note pydantic-ai added); empty when nothing was sent."""
     raw_output: str | None
     """The model's reply as text (tool call arguments or message content), when there was one."""
     usage: Usage
@@ -165,6 +174,7 @@ class _Attempt(Generic[T]):
 @dataclass
 class _Outcome(Generic[T]):
     output: T | None
+    input_text: str
     raw_output: str | None
     usage: Usage
     latency_ms: int
@@ -177,7 +187,6 @@ class _Outcome(Generic[T]):
 
 async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     """Ask the model for a grounded assessment of the handoff. At most two requests, within the deadline."""
-    input_text = prompts.render_material(material)
     output_type: OutputSpec[ModelAssessment]
     if config.output_mode == "native":
         output_type = NativeOutput(ModelAssessment, name="assessment")
@@ -186,7 +195,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     outcome = await _bounded_call(
         config,
         instructions=prompts.SUMMARY_INSTRUCTIONS,
-        input_text=input_text,
+        user_text=prompts.render_material(material),
         output_type=output_type,
         max_tokens=ASSESS_MAX_TOKENS,
         explain_invalid=_explain_invalid_assessment,
@@ -197,7 +206,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     return LlmRun(
         model=config.model,
         prompt_version=prompts.PROMPT_VERSION,
-        input_text=input_text,
+        input_text=outcome.input_text,
         raw_output=outcome.raw_output,
         parsed=parsed,
         usage=outcome.usage,
@@ -209,26 +218,32 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
 
 async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> RewriteRun:
     """Tone-shift the saved ticket-note prose for one audience: one small call on the prose only."""
-    input_text = prompts.render_prose(prose)
+    user_text = prompts.render_prose(prose)
     outcome: _Outcome[str]
     if audience == "email_draft":
         email = await _bounded_call(
             config,
             instructions=prompts.EMAIL_DRAFT_INSTRUCTIONS,
-            input_text=input_text,
+            user_text=user_text,
             output_type=ToolOutput(EmailDraft, name=EMAIL_TOOL_NAME, max_retries=0),
             max_tokens=REWRITE_MAX_TOKENS,
             explain_invalid=_explain_invalid_email,
         )
         rendered = email.output.render() if email.output is not None else None
         outcome = _Outcome(
-            rendered, email.raw_output, email.usage, email.latency_ms, email.error, email.attempts
+            rendered,
+            email.input_text,
+            email.raw_output,
+            email.usage,
+            email.latency_ms,
+            email.error,
+            email.attempts,
         )
     else:
         outcome = await _bounded_call(
             config,
             instructions=prompts.CLIENT_UPDATE_INSTRUCTIONS,
-            input_text=input_text,
+            user_text=user_text,
             output_type=str,
             max_tokens=REWRITE_MAX_TOKENS,
             explain_invalid=lambda raw: "reply was empty",
@@ -238,7 +253,7 @@ async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> 
     return RewriteRun(
         model=config.model,
         prompt_version=prompts.REWRITE_VERSIONS[audience],
-        input_text=input_text,
+        input_text=outcome.input_text,
         raw_output=outcome.raw_output,
         audience=audience,
         text=text if error is None else None,
@@ -256,7 +271,7 @@ async def _bounded_call(
     config: LlmConfig,
     *,
     instructions: str,
-    input_text: str,
+    user_text: str,
     output_type: OutputSpec[T],
     max_tokens: int,
     explain_invalid: Callable[[str | None], str],
@@ -265,11 +280,13 @@ async def _bounded_call(
     started = loop.time()
     deadline_at = started + config.deadline_seconds
     attempts: list[_Attempt[T]] = []
+    sent: list[str] = []
 
     def outcome(error: str | None) -> _Outcome[T]:
         last = attempts[-1] if attempts else _Attempt[T]()
         return _Outcome(
             output=last.output if error is None else None,
+            input_text=sent[-1] if sent else "",
             raw_output=next((a.raw_output for a in reversed(attempts) if a.raw_output is not None), None),
             usage=Usage(
                 input_tokens=sum(a.input_tokens for a in attempts),
@@ -281,7 +298,7 @@ async def _bounded_call(
         )
 
     try:
-        model, close_client = _build_model(config)
+        model, close_client = _build_model(config, sent)
     except _NotConfigured as exc:
         return outcome(str(exc))
 
@@ -301,7 +318,7 @@ async def _bounded_call(
                 attempts.append(attempt)
                 await _attempt(
                     agent,
-                    input_text,
+                    user_text,
                     attempt,
                     deadline_at - loop.time(),
                     config.deadline_seconds,
@@ -319,7 +336,8 @@ async def _bounded_call(
         timed_out = True
     finally:
         with contextlib.suppress(Exception):
-            await close_client()
+            async with asyncio.timeout(1.0):
+                await close_client()
 
     error = f"timed out after {config.deadline_seconds:g} s" if timed_out else attempts[-1].error
     if error is not None:
@@ -331,7 +349,7 @@ async def _bounded_call(
 
 async def _attempt(
     agent: Agent[None, T],
-    input_text: str,
+    user_text: str,
     attempt: _Attempt[T],
     time_left: float,
     deadline_seconds: float,
@@ -341,7 +359,7 @@ async def _attempt(
     with capture_run_messages() as messages:
         try:
             result = await agent.run(
-                input_text, model_settings=ModelSettings(request_timeout=max(time_left, 0.001))
+                user_text, model_settings=ModelSettings(request_timeout=max(time_left, 0.001))
             )
         except ModelRequestTimeout:
             attempt.error = f"timed out after {deadline_seconds:g} s"
@@ -419,7 +437,9 @@ def _raw_output(messages: list[ModelMessage]) -> str | None:
                     return args
                 return json.dumps(args, ensure_ascii=False) if args is not None else None
         text = "".join(part.content for part in message.parts if isinstance(part, TextPart))
-        return text or None
+        # A refusal has no parts; OpenAI puts its words in `refusal`, Anthropic may explain in stop_details.
+        refusal = (message.provider_details or {}).get("refusal")
+        return text or (refusal if isinstance(refusal, str) else None)
     return None
 
 
@@ -471,46 +491,51 @@ class _NotConfigured(Exception):
     pass
 
 
-def _build_model(config: LlmConfig) -> tuple[Model, Callable[[], Awaitable[None]]]:
-    """The pydantic-ai model, and how to close its SDK client so no connection outlives the call."""
-    # Imported here: the SDKs are heavy and only needed when a model is configured.
+def _build_model(config: LlmConfig, sent: list[str]) -> tuple[Model, Callable[[], Awaitable[None]]]:
+    """The pydantic-ai model, and how to close its SDK client so no connection outlives the call.
+
+    Every request body is appended to `sent` as it leaves, so the run records exactly what was sent.
+    """
+
+    async def record(request: httpx2.Request) -> None:
+        sent.append((await request.aread()).decode("utf-8", errors="replace"))
+
+    hooks = {"request": [record]}
+    # max_retries=0 on both SDKs: they retry twice on their own by default; the count is ours (module doc).
     timeout = config.deadline_seconds
     if config.provider == "anthropic":
-        from anthropic import AsyncAnthropic
-        from pydantic_ai.models.anthropic import AnthropicModel
-        from pydantic_ai.providers.anthropic import AnthropicProvider
-
         key = config.api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:
             raise _NotConfigured("no API key: set ANTHROPIC_API_KEY")
-        # max_retries=0: the SDK would otherwise retry twice on its own; the count is ours (see module doc).
-        anthropic_client = AsyncAnthropic(
-            api_key=key, base_url=config.base_url, max_retries=0, timeout=timeout
-        )
-        anthropic_model = AnthropicModel(
-            config.model_name, provider=AnthropicProvider(anthropic_client=anthropic_client)
-        )
-        return anthropic_model, anthropic_client.close
-
-    from openai import AsyncOpenAI
-    from pydantic_ai.models.openai import OpenAIChatModel
-    from pydantic_ai.providers.openai import OpenAIProvider
-    from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
-
-    if config.base_url:
-        openai_client = AsyncOpenAI(
-            api_key=config.api_key or NO_KEY_PLACEHOLDER,
+        anthropic_client = anthropic.AsyncAnthropic(
+            api_key=key,
             base_url=config.base_url,
             max_retries=0,
             timeout=timeout,
+            # The SDK sends the key as a bearer token; x-api-key is the documented header, and the one
+            # Anthropic-compatible endpoints behind a base_url check.
+            default_headers={"x-api-key": key},
+            http_client=anthropic.DefaultAsyncHttpxClient(event_hooks=hooks),
         )
-        provider: OpenAIProvider | OpenAICompatibleProvider = OpenAICompatibleProvider(
-            "openai-compatible", openai_client=openai_client
-        )
-    else:
-        key = config.api_key or os.environ.get("OPENAI_API_KEY")
+        provider = AnthropicProvider(anthropic_client=anthropic_client)
+        return AnthropicModel(config.model_name, provider=provider), anthropic_client.close
+
+    key = config.api_key
+    if not config.base_url:
+        key = key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise _NotConfigured("no API key: set OPENAI_API_KEY")
-        openai_client = AsyncOpenAI(api_key=key, max_retries=0, timeout=timeout)
-        provider = OpenAIProvider(openai_client=openai_client)
-    return OpenAIChatModel(config.model_name, provider=provider), openai_client.close
+    openai_client = openai.AsyncOpenAI(
+        api_key=key or NO_KEY_PLACEHOLDER,
+        base_url=config.base_url,
+        max_retries=0,
+        timeout=timeout,
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks=hooks),
+    )
+    openai_provider: OpenAIProvider | OpenAICompatibleProvider
+    if config.base_url:
+        # Not OpenAI: the compatible provider picks generic model profiles rather than OpenAI's own.
+        openai_provider = OpenAICompatibleProvider("openai-compatible", openai_client=openai_client)
+    else:
+        openai_provider = OpenAIProvider(openai_client=openai_client)
+    return OpenAIChatModel(config.model_name, provider=openai_provider), openai_client.close

@@ -1,0 +1,1 @@
+"""The bell: in-app notification items, one per user."""
