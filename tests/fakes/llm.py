@@ -68,8 +68,18 @@ class _FakeServer:
         input_tokens: int = 1200,
         output_tokens: int = 240,
     ) -> None:
+        self._defaults: dict[str, Any] = {
+            "mode": mode,
+            "payload": payload or {},
+            "text": text,
+            "api_key": api_key,
+            "retry_after": retry_after,
+            "delay": delay,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+        }
         self.mode: Mode = mode
-        self.payload: dict[str, Any] = payload or {}
+        self.payload: dict[str, Any] = {}
         self.text = text
         self.api_key = api_key
         self.retry_after = retry_after
@@ -78,12 +88,22 @@ class _FakeServer:
         self.output_tokens = output_tokens
         self.requests: list[RecordedRequest] = []
         self._script: list[Mode] = []
-        self._stopping = threading.Event()
+        self._release = threading.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self.reset()
 
     # --- control -----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the constructor's settings, no requests recorded: one server can serve many tests."""
+        self._release.set()  # a handler still hanging from an earlier test lets go
+        self._release = threading.Event()
+        for name, value in self._defaults.items():
+            setattr(self, name, dict(value) if isinstance(value, dict) else value)
+        self._script = []
+        self.requests = []
 
     def script(self, *modes: Mode) -> None:
         """Answer the next requests with these modes in turn, then keep `self.mode`."""
@@ -116,7 +136,7 @@ class _FakeServer:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()  # releases hanging handlers so shutdown does not wait for them
+        self._release.set()  # hanging handlers let go, so shutdown does not wait for them
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -151,11 +171,12 @@ class _FakeServer:
         return recorded
 
     async def _wait_before_reply(self, mode: Mode) -> None:
+        release = self._release
         if self.delay:
-            await asyncio.sleep(self.delay)
+            await asyncio.to_thread(release.wait, self.delay)
         if mode == "hang":
-            # Until the fake stops; a thread waits so stop() can release it from outside the server's loop.
-            await asyncio.to_thread(self._stopping.wait, 120)
+            # Until the fake stops or resets; a thread waits so that can come from outside the server's loop.
+            await asyncio.to_thread(release.wait, 120)
 
     def _rate_limit_headers(self) -> dict[str, str]:
         return {"retry-after": self.retry_after} if self.retry_after is not None else {}

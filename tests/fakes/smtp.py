@@ -71,7 +71,7 @@ class _Handler:
             ReceivedMail(
                 mail_from=str(envelope.mail_from),
                 rcpt_tos=list(envelope.rcpt_tos),
-                message=cast(EmailMessage, message_from_bytes(raw, policy=policy.default)),
+                message=message_from_bytes(raw, policy=policy.default),
                 raw=raw,
                 login=login,
             )
@@ -127,7 +127,7 @@ class FakeSmtp:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         login, password = auth_data.login.decode(), auth_data.password.decode()
-        return AuthResult(success=self.users.get(login) == password, handled=False)
+        return AuthResult(success=self.users.get(login) == password, handled=False, auth_data=auth_data)
 
     def start(self) -> None:
         if self._controller is not None:

@@ -45,7 +45,8 @@ class FakeTeams(FakeVendor):
         self.card_errors.clear()
 
     def workflow_url(self, base: str) -> str:
-        return f"{base}{WORKFLOW_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIGNATURE}"
+        query = f"api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIGNATURE}"
+        return f"{base}{WORKFLOW_PATH}?{query}"
 
     def legacy_url(self, base: str) -> str:
         return base + LEGACY_PATH

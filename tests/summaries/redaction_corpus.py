@@ -104,7 +104,8 @@ SECRET_CASES: list[SecretCase] = [
     ),
     SecretCase(
         "secure-string",
-        "Set-ADAccountPassword jsmith -Reset -NewPassword (ConvertTo-SecureString 'Spr1ng!2024' -AsPlainText -Force)",
+        "Set-ADAccountPassword jsmith -Reset "
+        "-NewPassword (ConvertTo-SecureString 'Spr1ng!2024' -AsPlainText -Force)",
         ("Spr1ng!2024",),
         (PW,),
     ),
@@ -119,6 +120,20 @@ SECRET_CASES: list[SecretCase] = [
         "smtp:\n  user: scanner@contoso.com\n  password: 'Sc4nT0Mail'\n",
         ("Sc4nT0Mail",),
         (PW,),
+    ),
+    SecretCase(
+        "password-then-reset-to",
+        "user forgot her password again, reset it to Welcome1 and unlocked",
+        ("Welcome1",),
+        (PW,),
+        ("and unlocked",),
+    ),
+    SecretCase(
+        "passphrase-words",
+        "BitLocker passphrase: correct horse battery staple\nrebooted fine",
+        ("correct horse battery staple", "battery"),
+        (PW,),
+        ("rebooted fine",),
     ),
     SecretCase("pin", "Windows Hello PIN is 482913, user still locked out", ("482913",), (PW,)),
     SecretCase(
@@ -370,5 +385,11 @@ INNOCENT_CASES: list[tuple[str, str]] = [
     ("bitlocker-id", "BitLocker recovery key ID 1A2B3C4D, key itself is in Entra"),
     ("version", "updated agent to 2.4.1-beta.3"),
     ("asset-tag", "asset tag 000123456789 moved to room 4"),
+    ("imei", "IMEI 356938035643809 on the replacement phone"),
+    ("iccid", "SIM ICCID 8944501234567890123 activated"),
+    ("password-then-set-ip", "password reset done; set DNS to 10.0.0.53"),
+    ("password-then-set-timeout", "the password expired so I set the timeout to 30s"),
+    ("password-then-priority", "password reset ticket, changed priority to P2"),
+    ("mfa-code", "MFA code 739104 was accepted on the second try"),
     ("secret-word", "the secret to this one was the proxy PAC file"),
 ]

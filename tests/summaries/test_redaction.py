@@ -57,13 +57,35 @@ def test_redacting_twice_equals_once(case: SecretCase) -> None:
     assert redact_with_findings(once).findings == ()
 
 
-def test_whole_corpus_in_one_text_is_idempotent() -> None:
-    text = "\n".join([c.text for c in SECRET_CASES] + [t for _, t in INNOCENT_CASES])
+def test_whole_corpus_in_one_text() -> None:
+    # Interleaved and repeated, so a pattern that runs on across lines shows up.
+    lines = [
+        line
+        for pair in zip(SECRET_CASES, INNOCENT_CASES, strict=False)
+        for line in (pair[0].text, pair[1][1])
+    ]
+    text = "\n".join(lines * 2 + [c.text for c in SECRET_CASES] + [t for _, t in INNOCENT_CASES])
     once = redact(text)
     assert redact(once) == once
     for case in SECRET_CASES:
         for secret in case.secrets:
             assert secret not in once
+        for context in case.keeps:
+            assert once.count(context) == text.count(context), context
+    for _, innocent in INNOCENT_CASES:
+        assert once.count(innocent) == text.count(innocent), innocent
+
+
+def test_cut_off_private_key_does_not_swallow_the_notes_after_it() -> None:
+    body = "MIIEowIBAAKCAQEAsnu2dI1xnIAa/PxZn01oMkddpqmaSjAEWg55th4TrEvotMms"
+    text = (
+        f"-----BEGIN PRIVATE KEY-----\n{body}\n"
+        "rebooted the server and checked the event log\n"
+        f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    )
+    assert redact(text) == (
+        "[redacted private key]\nrebooted the server and checked the event log\n[redacted private key]"
+    )
 
 
 def test_key_is_kept_and_only_the_value_goes() -> None:
@@ -74,7 +96,8 @@ def test_key_is_kept_and_only_the_value_goes() -> None:
 
 def test_private_key_block_is_replaced_whole() -> None:
     text = (
-        "before\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5x2b4W6GYsEFRoAoGCCqGSM49\n"
+        "before\n-----BEGIN EC PRIVATE KEY-----\n"
+        "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5x2b4W6GYsEFRoAoGCCqGSM49\n"
         "AwEHoUQDQgAE\n-----END EC PRIVATE KEY-----\nafter"
     )
     assert redact(text) == "before\n[redacted private key]\nafter"

@@ -108,7 +108,11 @@ def build_message(
     message["To"] = ", ".join(_one_line(address) for address in to)
     message["Subject"] = _one_line(subject)
     domain = sender.rpartition("@")[2].strip(" >") or None
-    message["Message-ID"] = _one_line(message_id) if message_id else make_msgid(domain=domain)
+    if message_id:
+        message_id = _one_line(message_id).strip("<>")
+        message["Message-ID"] = f"<{message_id}>"
+    else:
+        message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -132,9 +136,15 @@ async def send_email(
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise DeliveryFailed("The email has no recipients", retryable=False)
-    message = build_message(
-        sender=sender, to=recipients, subject=subject, text=text, html=html, message_id=message_id
-    )
+    try:
+        message = build_message(
+            sender=sender, to=recipients, subject=subject, text=text, html=html, message_id=message_id
+        )
+    except (ValueError, TypeError) as exc:
+        # The addresses come from settings people type; a bad one will not get better.
+        raise DeliveryFailed(
+            f"The email could not be composed: {excerpt(str(exc), 160)}", retryable=False
+        ) from exc
     try:
         refused, _ = await aiosmtplib.send(
             message,
@@ -183,7 +193,10 @@ def _failure(exc: BaseException, config: SmtpConfig) -> DeliveryFailed:
             retryable=400 <= exc.code < 500,
             status=exc.code,
         )
-    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+    if isinstance(exc, aiosmtplib.SMTPNotSupported) or (
+        # aiosmtplib says "STARTTLS/AUTH extension not supported" with the plain base class.
+        type(exc) is aiosmtplib.SMTPException and "not supported" in exc.message
+    ):
         return DeliveryFailed(
             f"{where} does not support what the settings ask for ({excerpt(exc.message, 120)}): "
             "check the TLS and login settings in Settings → Integrations",
@@ -195,7 +208,11 @@ def _failure(exc: BaseException, config: SmtpConfig) -> DeliveryFailed:
         return DeliveryFailed(f"{where} did not answer within {config.timeout:g} s", retryable=True)
     if isinstance(exc, ssl.SSLError) or "ssl" in str(exc).lower():
         return DeliveryFailed(f"TLS with {where} failed: {excerpt(str(exc), 160)}", retryable=True)
-    if isinstance(exc, aiosmtplib.SMTPConnectError | ConnectionRefusedError):
+    if isinstance(exc, ConnectionRefusedError) or "connect call failed" in str(exc).lower():
+        return DeliveryFailed(
+            f"{where} could not be reached: connection refused (is it down?)", retryable=True
+        )
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
         return DeliveryFailed(f"{where} could not be reached: {excerpt(str(exc), 160)}", retryable=True)
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected | ConnectionError):
         return DeliveryFailed(f"{where} dropped the connection: {excerpt(str(exc), 160)}", retryable=True)

@@ -13,6 +13,7 @@ webhook URLs (a Slack or Teams webhook URL is itself the credential).
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,6 +151,8 @@ def transport_failure(service: str, exc: Exception) -> DeliveryFailed:
         _in_chain(exc, ConnectionRefusedError) or "refused" in detail.lower()
     ):
         message = f"{service} could not be reached: connection refused (is it down?)"
+    elif isinstance(exc, httpx.ConnectError) and _in_chain(exc, socket.gaierror):
+        message = f"{service} could not be reached: its host name does not resolve ({detail})"
     elif isinstance(exc, httpx.ConnectError):
         message = f"{service} could not be reached: {detail or type(exc).__name__}"
     elif isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):

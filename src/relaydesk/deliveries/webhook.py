@@ -96,7 +96,8 @@ def _failure(response: httpx.Response) -> DeliveryFailed:
     status = response.status_code
     if 300 <= status < 400:
         return DeliveryFailed(
-            f"{SERVICE} answered {status}: it redirects elsewhere; set the final URL in Settings → Integrations",
+            f"{SERVICE} answered {status}: it redirects elsewhere; "
+            "set the final URL in Settings → Integrations",
             retryable=False,
             status=status,
         )

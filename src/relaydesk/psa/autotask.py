@@ -224,3 +224,8 @@ def _failure(response: httpx.Response, ticket: int | None) -> DeliveryFailed:
     else:
         reason = f"{response.reason_phrase}: {said}" if said else response.reason_phrase
     return http_failure(VENDOR, response, reason)
+
+
+def clear_zone_cache() -> None:
+    """Forget every looked-up zone (tests; or after an API user moved tenants)."""
+    _zones.clear()

@@ -1,0 +1,135 @@
+"""HaloPSA, the part Relaydesk uses: /auth/token and /api/{Tickets,Actions}.
+
+Tokens: POST /auth/token (form) with grant_type=client_credentials, the right client id and
+secret (else 400 invalid_client). A token is issued whatever the scope, but API calls with a
+token whose scope is not `all`, an expired one (`expires_in`, on the fake's clock) or a revoked
+one (`revoke_tokens()`) get 401 — as Halo does.
+
+    GET  /api/Tickets/{id}          the ticket; 404 for an unknown id
+    GET  /api/Actions?ticket_id=    {"record_count", "actions": […]} (or a bare list, `list_style`)
+    POST /api/Actions               body must be a JSON array of actions, each with ticket_id;
+                                    answers the created action as an object or an array (`reply_style`)
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from tests.fakes.server import FakeVendor
+
+CLIENT_ID, CLIENT_SECRET = "c0ffee00-halo-client", "halo-secret-value-xyz"
+
+
+class FakeHalo(FakeVendor):
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.expires_in = 3600
+        self.reply_style: Literal["object", "array"] = "object"
+        self.list_style: Literal["object", "array"] = "object"
+        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (scope, expires at)
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.actions: list[dict[str, Any]] = []
+        self._next_action = 700
+        super().__init__()
+        self.reset_state()
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/auth/token", self._token, methods=["POST"]),
+            Route("/api/Tickets/{id:int}", self._ticket, methods=["GET"]),
+            Route("/api/Actions", self._list_actions, methods=["GET"]),
+            Route("/api/Actions", self._add_actions, methods=["POST"]),
+        ]
+
+    def reset_state(self) -> None:
+        self.expires_in = 3600
+        self.reply_style = "object"
+        self.list_style = "object"
+        self.tokens = {}
+        self.actions = []
+        self.tickets = {
+            3021: {
+                "id": 3021,
+                "summary": "New starter needs a laptop and accounts",
+                "details": "<p>Jane starts Monday.</p>",
+                "client_id": 12,
+                "client_name": "Northwind Traders",
+                "priority_id": 2,
+                "priority": {"id": 2, "name": "High"},
+            }
+        }
+
+    def revoke_tokens(self) -> None:
+        self.tokens.clear()
+
+    def token_requests(self) -> int:
+        return len(self.requests_to("/auth/token"))
+
+    def add_existing_action(self, ticket: int, note: str) -> dict[str, Any]:
+        self._next_action += 1
+        action = {"id": self._next_action, "ticket_id": ticket, "outcome": "Private Note", "note": note}
+        self.actions.append(action)
+        return action
+
+    def _unauthorized(self, request: Request) -> Response | None:
+        header = request.headers.get("authorization", "")
+        scope, expires = self.tokens.get(header.removeprefix("Bearer "), ("", 0.0))
+        if not header.startswith("Bearer ") or scope.split() != ["all"] or self.clock() >= expires:
+            return Response(status_code=401, headers={"www-authenticate": 'Bearer error="invalid_token"'})
+        return None
+
+    async def _token(self, request: Request) -> Response:
+        form = await request.form()
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "The client credentials are invalid"},
+                status_code=400,
+            )
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = (str(form.get("scope") or ""), self.clock() + self.expires_in)
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in})
+
+    async def _ticket(self, request: Request) -> Response:
+        if denied := self._unauthorized(request):
+            return denied
+        ticket = self.tickets.get(request.path_params["id"])
+        if ticket is None:
+            return JSONResponse("Ticket not found", status_code=404)
+        return JSONResponse(ticket)
+
+    async def _list_actions(self, request: Request) -> Response:
+        if denied := self._unauthorized(request):
+            return denied
+        ticket = int(request.query_params.get("ticket_id", "0"))
+        found = [action for action in self.actions if action["ticket_id"] == ticket]
+        if self.list_style == "array":
+            return JSONResponse(found)
+        return JSONResponse({"record_count": len(found), "actions": found})
+
+    async def _add_actions(self, request: Request) -> Response:
+        if denied := self._unauthorized(request):
+            return denied
+        body = await request.json()
+        if not isinstance(body, list):
+            return JSONResponse({"message": "The request body must be an array of actions"}, status_code=400)
+        created = []
+        for item in body:
+            ticket = item.get("ticket_id")
+            if ticket not in self.tickets:
+                return JSONResponse(f"Ticket {ticket} not found", status_code=404)
+            self._next_action += 1
+            action = {"id": self._next_action, **item}
+            # Halo keeps a plain-text copy of the HTML note next to it.
+            action["note"] = str(item.get("note_html", "")).replace("<br>", "\n")
+            self.actions.append(action)
+            created.append(action)
+        return JSONResponse(created[0] if self.reply_style == "object" else created)
