@@ -115,11 +115,13 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The job worker is off: tests that need it run it themselves, so nothing races them.
     return Settings(
         database_url=database_url,
         data_dir=tmp_path,
         secret_key="test-secret-key",
         public_url="http://relaydesk.test",
+        run_worker=False,
     )
 
 

@@ -39,16 +39,23 @@ async def _render_page_error(
 
 
 def create_app(settings: Settings | None = None, *, background: list[Background] | None = None) -> FastAPI:
+    """The application. `background` defaults to the job worker (unless settings.run_worker is off);
+    tests pass their own list to control what runs."""
     settings = settings or get_settings()
     if not settings.database_url:
         raise RuntimeError(
             "create_app needs settings.database_url; the CLI starts the embedded database first."
         )
 
+    if background is None:
+        from relaydesk.worker import worker_in_app
+
+        background = [worker_in_app] if settings.run_worker else []
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for companion in background or []:
+            for companion in background:
                 await stack.enter_async_context(companion(app))
             yield
         await app.state.db.dispose()

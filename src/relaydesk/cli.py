@@ -102,6 +102,29 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run the job worker alone (summaries, deliveries, reminders); start any number of them."""
+    from relaydesk.worker import Worker, default_queues
+
+    settings = resolved_settings()
+    _migrate(settings)
+    assert settings.database_url
+
+    async def main() -> None:
+        db = Database(settings.database_url or "", pool_size=4)
+        try:
+            await Worker(db, default_queues(), poll_seconds=settings.worker_poll_seconds).run()
+        finally:
+            await db.dispose()
+
+    typer.echo("worker running; Ctrl+C stops it")
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None) -> None:
     """Migrate, seed a demo account (once), print the logins and serve."""
     import uvicorn

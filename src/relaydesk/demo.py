@@ -173,9 +173,10 @@ def thread_to_session(thread: dict[str, Any]) -> DemoSession:
         else:
             session.steps.append(DemoStep(text))
 
-    # The thread is resolved: the last step the asker answered is the one they thanked for.
+    # The thread is resolved: the last step the asker answered is the one they thanked for,
+    # unless the reply itself says it did not work.
     answered = [s for s in session.steps if s.result]
-    if answered and answered[-1].outcome not in ("fixed", "failed"):
+    if answered and not _NEGATED.search(answered[-1].result or ""):
         answered[-1].outcome = "fixed"
     fixed = [s for s in session.steps if s.outcome == "fixed"]
     last_words = (thread.get("resolution") or {}).get("asker_last")

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
 
+    worker_poll_seconds: float = 2.0
+    run_worker: bool = Field(default=True, description="Run the job worker inside `serve` (off when separate "
+                             "`relaydesk worker` processes do it).")
+
     llm_model: str | None = None
     llm_fast_model: str | None = None
     llm_base_url: str | None = None

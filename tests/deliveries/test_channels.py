@@ -159,12 +159,12 @@ def test_slack_message_is_valid_block_kit_and_escaped() -> None:
 
 
 def test_slack_message_keeps_within_block_kit_limits() -> None:
-    message = slack_escalation_message(
-        **{**ESCALATION, "title": "T" * 400, "problem": "<" * 5000, "client": None, "ticket": None}
-        | {"priority": None, "likely_cause": None}
-    )
+    sparse = {"client": None, "ticket": None, "priority": None, "likely_cause": None}
+    message = slack_escalation_message(**{**ESCALATION, **sparse, "title": "T" * 400, "problem": "<" * 5000})
     assert block_errors(message["blocks"]) == []
     assert len(message["blocks"][0]["text"]["text"]) == 150
+    problem = message["blocks"][1]["text"]["text"]
+    assert len(problem) <= 3000 and problem.endswith("&lt;…")
     assert [field["text"] for field in message["blocks"][2]["fields"]] == ["*Escalated by*\nSam Tech"]
     assert "Likely cause" not in str(message["blocks"])
 

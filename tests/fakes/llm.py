@@ -14,7 +14,8 @@ recorded. What the next reply looks like is set with `fake.mode` (or `fake.scrip
     wrong_shape  a tool call whose arguments are valid JSON missing the required fields
     refusal      Anthropic `stop_reason: "refusal"` / OpenAI `message.refusal`
 
-`fake.delay` seconds are slept before any reply.
+`fake.delay` seconds are slept before any reply. `fake.reset()` restores the constructor's settings and
+forgets the recorded requests, so one server can serve a whole test module.
 """
 
 from __future__ import annotations

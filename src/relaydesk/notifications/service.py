@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
-from relaydesk.live.service import append_event
+from relaydesk.live.service import append_events
 from relaydesk.notifications.models import Notification
 
 
@@ -43,17 +43,27 @@ async def notify(
     ]
     uow.session.add_all(items)
     await uow.flush()
-    for item in items:
-        await append_event(
-            uow,
-            account_id=account_id,
-            type="notification.created",
-            actor_id=actor_id,
-            session_id=session_id,
-            handoff_id=handoff_id,
-            audience_user_id=item.user_id,
-            payload={"notification_id": item.id, "kind": kind, "title": title, "link": link, "state": state},
-        )
+    await append_events(
+        uow,
+        account_id=account_id,
+        drafts=[
+            dict(
+                type="notification.created",
+                actor_id=actor_id,
+                session_id=session_id,
+                handoff_id=handoff_id,
+                audience_user_id=item.user_id,
+                payload={
+                    "notification_id": item.id,
+                    "kind": kind,
+                    "title": title,
+                    "link": link,
+                    "state": state,
+                },
+            )
+            for item in items
+        ],
+    )
     return items
 
 

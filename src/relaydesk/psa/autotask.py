@@ -32,7 +32,7 @@ from relaydesk.psa.base import (
 
 VENDOR = "Autotask"
 MAX_PAGES = 20
-TITLE_CHARS = 250  # TicketNotes.title
+TITLE_CHARS = 100  # TicketNotes.title allows 250; the first line of the note reads better short
 DESCRIPTION_CHARS = 32000  # TicketNotes.description
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,11 @@ logger = logging.getLogger(__name__)
 # (zone lookup URL, API user) -> zone base URL. A tenant's zone practically never moves,
 # and the worker makes a client per delivery, so the cache outlives clients.
 _zones: dict[tuple[str, str], str] = {}
+
+
+def clear_zone_cache() -> None:
+    """Forget every looked-up zone (tests; or after an API user moved tenants)."""
+    _zones.clear()
 
 
 class AutotaskClient:
@@ -190,7 +195,7 @@ class AutotaskClient:
 
 def _title(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "") or "Relaydesk note"
-    return first if len(first) <= 100 else first[:99] + "…"
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
 
 
 def _errors(response: httpx.Response) -> list[str]:
@@ -224,8 +229,3 @@ def _failure(response: httpx.Response, ticket: int | None) -> DeliveryFailed:
     else:
         reason = f"{response.reason_phrase}: {said}" if said else response.reason_phrase
     return http_failure(VENDOR, response, reason)
-
-
-def clear_zone_cache() -> None:
-    """Forget every looked-up zone (tests; or after an API user moved tenants)."""
-    _zones.clear()

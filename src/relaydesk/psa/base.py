@@ -72,8 +72,11 @@ _MARKER = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,127}")
 
 
 def marker_token(marker: str) -> str:
-    """The marker as written into a note. Brackets keep `x:1` from matching inside `x:10`; the
-    narrow alphabet keeps it safe inside ConnectWise conditions, HTML and SQL LIKE patterns."""
+    """The marker as written into a note; `find_note` matches this exact token.
+
+    Brackets keep `x:1` from matching inside `x:10`. The narrow alphabet needs no quoting in
+    ConnectWise conditions or HTML (a `_` is a LIKE wildcard there, which only widens the
+    server-side filter; the exact token is checked on our side)."""
     if not _MARKER.fullmatch(marker):
         raise ValueError("a PSA note marker is 1-128 letters, digits and : . _ -")
     return f"[{marker}]"
