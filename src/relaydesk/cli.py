@@ -50,8 +50,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _run(work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run one unit of work against the configured database; domain errors become messages."""
+    """Run one unit of work against the configured database (migrated first, so a fresh
+    database works); domain errors become messages."""
     settings = resolved_settings()
+    _migrate(settings)
 
     async def main() -> T:
         assert settings.database_url

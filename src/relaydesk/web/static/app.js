@@ -29,7 +29,12 @@
     });
     if (location.hash === "#" + form.id) {
       const first = form.querySelector("[data-autofocus]");
-      if (first) first.focus();
+      if (first) {
+        first.focus();
+        // Chromium scrolls to the #add-step fragment after this script runs, which moves focus
+        // back to the page; focus again once loading is done.
+        window.addEventListener("load", () => first.focus(), { once: true });
+      }
     }
   });
 })();
