@@ -59,7 +59,8 @@ def serve(database_url: str, *, env: dict[str, str] | None = None) -> Iterator[s
     process = subprocess.Popen(
         [sys.executable, "-m", "relaydesk.cli", "serve", "--port", str(port)],
         env={**os.environ, "RELAYDESK_DATABASE_URL": database_url, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=open(os.environ.get("RELAYDESK_BENCH_LOG", os.devnull), "w"),
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("RELAYDESK_BENCH_LOG", os.devnull), "w"),
     )
     url = f"http://127.0.0.1:{port}"
     try:

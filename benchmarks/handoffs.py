@@ -24,13 +24,20 @@ async def _setup(url: str, seniors: int) -> tuple[str, list[str], Database]:
     db = Database(url, pool_size=5)
     async with db.uow() as uow:
         account = await accounts.create_account(uow, "Bench MSP")
-        junior = await accounts.add_user(uow, account.id, email="junior@bench.test", name="Jamie Junior",
-                                         role="engineer", password=None)
+        junior = await accounts.add_user(
+            uow, account.id, email="junior@bench.test", name="Jamie Junior", role="engineer", password=None
+        )
         junior_token, _ = await accounts.issue_api_token(uow, junior, label="bench")
         tokens = []
         for n in range(seniors):
-            senior = await accounts.add_user(uow, account.id, email=f"senior{n}@bench.test", name=f"Senior {n}",
-                                             role="engineer", password=None)
+            senior = await accounts.add_user(
+                uow,
+                account.id,
+                email=f"senior{n}@bench.test",
+                name=f"Senior {n}",
+                role="engineer",
+                password=None,
+            )
             tokens.append((await accounts.issue_api_token(uow, senior, label="bench"))[0])
     return junior_token, tokens, db
 
@@ -39,13 +46,27 @@ async def _session_with_steps(db: Database, junior_token: str, steps: int) -> st
     async with db.uow() as uow:
         actor = await accounts.actor_from_api_token(uow, junior_token)
         assert actor
-        session = await sessions.create_session(uow, actor, SessionCreate(
-            problem_summary="Outlook is failing to sync email after the tenant moved to modern auth",
-            client_name="Acme Dental", ticket_id="48213", priority="high"))
+        session = await sessions.create_session(
+            uow,
+            actor,
+            SessionCreate(
+                problem_summary="Outlook is failing to sync email after the tenant moved to modern auth",
+                client_name="Acme Dental",
+                ticket_id="48213",
+                priority="high",
+            ),
+        )
         for n in range(steps):
-            await sessions.add_step(uow, actor, session.id, StepCreate(
-                action=f"Step {n}: recreated the Outlook profile and re-added the account",
-                result="Same 0x800CCC0E error after restart", outcome="failed" if n % 3 else "partial"))
+            await sessions.add_step(
+                uow,
+                actor,
+                session.id,
+                StepCreate(
+                    action=f"Step {n}: recreated the Outlook profile and re-added the account",
+                    result="Same 0x800CCC0E error after restart",
+                    outcome="failed" if n % 3 else "partial",
+                ),
+            )
     return str(session.id)
 
 
@@ -54,32 +75,42 @@ async def main(escalations: int, rounds: int) -> None:
     junior_token, seniors, db = await _setup(url, 200)
     junior = {"Authorization": f"Bearer {junior_token}"}
     with serve(url) as base:
-        async with httpx.AsyncClient(base_url=base, timeout=60,
-                                     limits=httpx.Limits(max_connections=250)) as client:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=60, limits=httpx.Limits(max_connections=250)
+        ) as client:
             latencies = []
             for _ in range(escalations):
                 sid = await _session_with_steps(db, junior_token, 30)
                 start = time.perf_counter()
-                response = await client.post(f"/api/v1/sessions/{sid}/handoffs", headers=junior,
-                                             json={"intent": "escalate", "reason": "stuck"})
+                response = await client.post(
+                    f"/api/v1/sessions/{sid}/handoffs",
+                    headers=junior,
+                    json={"intent": "escalate", "reason": "stuck"},
+                )
                 latencies.append(time.perf_counter() - start)
                 assert response.status_code == 201, response.text
-            print(f"escalate, 30-step session, {escalations} runs: p50 {ms(percentile(latencies, 50))}, "
-                  f"p95 {ms(percentile(latencies, 95))}")
+            print(
+                f"escalate, 30-step session, {escalations} runs: p50 {ms(percentile(latencies, 50))}, "
+                f"p95 {ms(percentile(latencies, 95))}"
+            )
 
             for n in (10, 50, 200):
                 winners = losers = others = 0
                 claim_latencies: list[float] = []
                 for _ in range(rounds):
                     sid = await _session_with_steps(db, junior_token, 3)
-                    created = await client.post(f"/api/v1/sessions/{sid}/handoffs", headers=junior,
-                                                json={"intent": "escalate", "reason": "stuck"})
+                    created = await client.post(
+                        f"/api/v1/sessions/{sid}/handoffs",
+                        headers=junior,
+                        json={"intent": "escalate", "reason": "stuck"},
+                    )
                     hid = created.json()["id"]
 
                     async def claim(token: str, hid: str = hid) -> tuple[int, float]:
                         start = time.perf_counter()
-                        r = await client.post(f"/api/v1/handoffs/{hid}/claim",
-                                              headers={"Authorization": f"Bearer {token}"})
+                        r = await client.post(
+                            f"/api/v1/handoffs/{hid}/claim", headers={"Authorization": f"Bearer {token}"}
+                        )
                         return r.status_code, time.perf_counter() - start
 
                     results = await asyncio.gather(*[claim(t) for t in seniors[:n]])
@@ -89,9 +120,11 @@ async def main(escalations: int, rounds: int) -> None:
                     losers += sum(1 for code, _ in results if code == 409)
                     others += sum(1 for code, _ in results if code not in (200, 409))
                     claim_latencies += [t for _, t in results]
-                print(f"claim race N={n:<3} x {rounds} rounds: winners {winners} (expected {rounds}), "
-                      f"losers {losers}, other {others}, p50 {ms(percentile(claim_latencies, 50))}, "
-                      f"p95 {ms(percentile(claim_latencies, 95))}")
+                print(
+                    f"claim race N={n:<3} x {rounds} rounds: winners {winners} (expected {rounds}), "
+                    f"losers {losers}, other {others}, p50 {ms(percentile(claim_latencies, 50))}, "
+                    f"p95 {ms(percentile(claim_latencies, 95))}"
+                )
     await db.dispose()
 
 

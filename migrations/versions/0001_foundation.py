@@ -12,7 +12,6 @@ from alembic import op
 
 from relaydesk.db.rls import create_app_role, grant_table, tenant_table
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None

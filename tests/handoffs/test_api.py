@@ -117,7 +117,7 @@ async def test_escalate_claim_flow(client: httpx.AsyncClient, db: Database) -> N
 
 
 async def test_handoff_input_rules(client: httpx.AsyncClient, db: Database) -> None:
-    account, jane, sam, _, viewer, _ = await _team(db)
+    _, jane, sam, _, viewer, _ = await _team(db)
     other = await make_user(db, await make_account(db))
     session = await make_session(db, jane)
     url = f"/api/v1/sessions/{session.id}/handoffs"

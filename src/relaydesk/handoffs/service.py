@@ -421,7 +421,7 @@ async def _names(uow: UnitOfWork, ids: set[uuid.UUID | None]) -> dict[uuid.UUID,
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    return dict((await uow.rows(select(User.id, User.name).where(User.id.in_(wanted)))))
+    return dict(await uow.rows(select(User.id, User.name).where(User.id.in_(wanted))))
 
 
 async def _out(uow: UnitOfWork, handoff: Handoff, cls: type[HandoffOut] = HandoffOut) -> Any:

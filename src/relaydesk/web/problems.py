@@ -70,7 +70,7 @@ def install(app: FastAPI, render_page_error: Any) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        detail = "Something went wrong on our side; nothing was saved. Try again, and tell your admin if it recurs."
+        detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
         if is_api(request):
             return problem(500, "Internal error", detail)
         return await render_page_error(request, 500, "Internal error", detail, None)
