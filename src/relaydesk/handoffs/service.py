@@ -71,18 +71,37 @@ async def _snapshot(uow: UnitOfWork, session: Session, handoff_in: HandoffCreate
     }
 
 
-async def _teammates(uow: UnitOfWork, actor: Actor, target: uuid.UUID | None) -> list[uuid.UUID]:
-    """Who hears of an escalation: engineers, admins and owners, not the escalator, not viewers,
-    not removed users; only the target when there is one."""
+async def _teammates(
+    uow: UnitOfWork, account_id: uuid.UUID, *, exclude: set[uuid.UUID], target: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Who hears of an escalation: engineers, admins and owners, not viewers, not removed users,
+    not those excluded (the escalator); only the target when there is one."""
     query = select(User.id).where(
-        User.account_id == actor.account_id,
+        User.account_id == account_id,
         User.deleted_at.is_(None),
         User.role.in_(WORKING_ROLES),
-        User.id != actor.user_id,
+        User.id.not_in(exclude),
     )
     if target is not None:
         query = query.where(User.id == target)
     return list(await uow.session.scalars(query))
+
+
+def _queue_payload(handoff: Handoff, session: Session, escalator: str) -> dict[str, Any]:
+    """What a queue row needs, so live pages render it without another request."""
+    return {
+        "problem_summary": session.problem_summary,
+        "client_name": session.client_name,
+        "ticket_id": session.ticket_id,
+        "priority": session.priority,
+        "escalator": escalator,
+        "escalator_id": handoff.created_by_id,
+        "target_user_id": handoff.target_user_id,
+        "reason": handoff.reason,
+        "step_count": len(handoff.snapshot.get("steps", [])),
+        "created_at": handoff.created_at,
+        "link": pickup_link(session.id),
+    }
 
 
 async def _check_target(uow: UnitOfWork, actor: Actor, target: uuid.UUID) -> User:
@@ -146,7 +165,6 @@ async def create_handoff(
     session.status = "escalated"
     uow.add(handoff)
     await uow.flush()
-    step_count = len(handoff.snapshot["steps"])
     await append_event(
         uow,
         account_id=actor.account_id,
@@ -154,23 +172,14 @@ async def create_handoff(
         actor_id=actor.user_id,
         session_id=session.id,
         handoff_id=handoff.id,
-        payload={
-            "problem_summary": session.problem_summary,
-            "client_name": session.client_name,
-            "ticket_id": session.ticket_id,
-            "priority": session.priority,
-            "escalator": actor.name,
-            "escalator_id": actor.user_id,
-            "target_user_id": handoff.target_user_id,
-            "reason": handoff.reason,
-            "step_count": step_count,
-            "created_at": handoff.created_at or now,
-        },
+        payload=_queue_payload(handoff, session, actor.name),
     )
     await notifications.notify(
         uow,
         account_id=actor.account_id,
-        user_ids=await _teammates(uow, actor, handoff.target_user_id),
+        user_ids=await _teammates(
+            uow, actor.account_id, exclude={actor.user_id}, target=handoff.target_user_id
+        ),
         kind="escalation",
         state="actionable",
         actor_id=actor.user_id,
@@ -373,10 +382,12 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     handoff.status, handoff.released_by_id, handoff.released_at = "open", actor.user_id, now
     handoff.release_count += 1
     handoff.release_reason = reason
-    handoff.claimed_by_id, handoff.claimed_at = None, None
+    # Back to open for everyone: a targeted escalation that was released goes to the team.
+    handoff.claimed_by_id, handoff.claimed_at, handoff.target_user_id = None, None, None
     session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.status, session.assignee_id, session.updated_at = "escalated", None, now
+    escalator = await uow.scalar(select(User.name).where(User.id == handoff.created_by_id)) or "a teammate"
     await append_event(
         uow,
         account_id=actor.account_id,
@@ -384,24 +395,14 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
         actor_id=actor.user_id,
         session_id=session.id,
         handoff_id=handoff.id,
-        payload={
-            "released_by": actor.name,
-            "reason": reason,
-            "release_count": handoff.release_count,
-            "problem_summary": session.problem_summary,
-            "priority": session.priority,
-        },
+        payload=_queue_payload(handoff, session, escalator)
+        | {"released_by": actor.name, "release_reason": reason, "release_count": handoff.release_count},
     )
-    escalator = await uow.scalar(select(User.name).where(User.id == handoff.created_by_id)) or "a teammate"
-    recipients = [
-        u for u in await _teammates(uow, actor, handoff.target_user_id) if u != handoff.created_by_id
-    ]
-    if handoff.target_user_id is None or handoff.target_user_id == actor.user_id:
-        recipients = [u for u in await _teammates(uow, actor, None) if u != handoff.created_by_id]
     await notifications.notify(
         uow,
         account_id=actor.account_id,
-        user_ids=recipients,
+        # not the escalator, and not the releaser, who may not take it back for a while
+        user_ids=await _teammates(uow, actor.account_id, exclude={handoff.created_by_id, actor.user_id}),
         kind="escalation",
         state="actionable",
         actor_id=actor.user_id,
