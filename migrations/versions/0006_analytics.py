@@ -37,7 +37,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["set_by_id"], ["users.id"], name=op.f("fk_analytics_baselines_set_by_id_users"), ondelete="SET NULL"
+            ["set_by_id"],
+            ["users.id"],
+            name=op.f("fk_analytics_baselines_set_by_id_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_analytics_baselines")),
     )

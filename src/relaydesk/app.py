@@ -13,11 +13,17 @@ from sqlalchemy import text
 
 from relaydesk import __version__
 from relaydesk.accounts.api import router as accounts_api
+from relaydesk.analytics.api import router as analytics_api
 from relaydesk.db.uow import Database
+from relaydesk.deliveries.api import router as deliveries_api
 from relaydesk.handoffs.api import router as handoffs_api
+from relaydesk.integrations.api import router as integrations_api
+from relaydesk.live.api import router as live_api
+from relaydesk.live.listener import live_feed
 from relaydesk.notifications.api import router as notifications_api
 from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
+from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
@@ -55,6 +61,8 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Not a `background` companion: /api/v1/live needs it in every serving app, tests' too.
+            await stack.enter_async_context(live_feed(app))
             for companion in background:
                 await stack.enter_async_context(companion(app))
             yield
@@ -77,7 +85,12 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     app.include_router(accounts_api)
     app.include_router(sessions_api)
     app.include_router(handoffs_api)
+    app.include_router(summaries_api)
     app.include_router(notifications_api)
+    app.include_router(deliveries_api)
+    app.include_router(integrations_api)
+    app.include_router(analytics_api)
+    app.include_router(live_api)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

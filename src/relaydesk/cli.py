@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -22,6 +24,8 @@ token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens.")
 app.add_typer(account_app, name="account")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+report_app = typer.Typer(no_args_is_help=True, help="Reports for people who live in the terminal.")
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]
@@ -115,7 +119,7 @@ def worker() -> None:
     async def main() -> None:
         db = Database(settings.database_url or "", pool_size=4)
         try:
-            await Worker(db, default_queues(), poll_seconds=settings.worker_poll_seconds).run()
+            await Worker(db, default_queues(settings), poll_seconds=settings.worker_poll_seconds).run()
         finally:
             await db.dispose()
 
@@ -216,6 +220,58 @@ def token_create(
         },
         f"token {api_token.label} ({api_token.id}):\n{secret}\nIt will not be shown again.",
     )
+
+
+@report_app.command("escalations")
+def report_escalations(
+    account: Annotated[str, typer.Option(help="Account id or exact name.")],
+    period: Annotated[str | None, typer.Option(help="7d, 30d or 90d (default 30d).")] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (UTC), inclusive.")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (UTC), inclusive.")
+    ] = None,
+    escalator: Annotated[str | None, typer.Option(help="Only escalations raised by this user id.")] = None,
+    claimer: Annotated[str | None, typer.Option(help="Only escalations claimed by this user id.")] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    client: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Time to pickup, time to first action and conversion: the figures of the analytics page."""
+    from pydantic import ValidationError
+
+    from relaydesk.accounts.actor import Actor
+    from relaydesk.analytics import service as analytics
+    from relaydesk.analytics.formatting import report_text
+    from relaydesk.analytics.schemas import ReportFilters
+
+    try:
+        filters = ReportFilters.model_validate(
+            {"escalator": escalator, "claimer": claimer, "category": category, "client": client}
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), code=2)
+        raise  # unreachable: _fail exits
+
+    async def work(uow: UnitOfWork) -> Any:
+        account_id = await accounts.find_account_id(uow, account)
+        if account_id is None:
+            raise RelaydeskError(f"No account with id or name {account!r}.")
+        await uow.set_account(account_id)
+        # Whoever runs the CLI holds the database credentials: they read as the account's owner.
+        actor = Actor(uuid.UUID(int=0), account_id, "owner", "relaydesk CLI", "", via="system")
+        return await analytics.escalation_report(
+            uow,
+            actor,
+            period=period,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            filters=filters,
+        )
+
+    report = _run(work)
+    _emit(as_json, report.model_dump(mode="json"), report_text(report))
 
 
 if __name__ == "__main__":

@@ -2,21 +2,31 @@
 
 from relaydesk.accounts.models import Account, ApiToken, LoginAttempt, User, WebSession
 from relaydesk.analytics.models import AnalyticsBaseline
+from relaydesk.deliveries.models import Delivery, Reminder
 from relaydesk.handoffs.models import Handoff
+from relaydesk.integrations.models import Integration, IntegrationSettings
 from relaydesk.live.models import Event
 from relaydesk.notifications.models import Notification
 from relaydesk.sessions.models import Session, Step
+from relaydesk.summaries.models import ModelRun, SessionSuggestions, SummaryJob
 
 __all__ = [
     "Account",
     "AnalyticsBaseline",
     "ApiToken",
+    "Delivery",
     "Event",
     "Handoff",
+    "Integration",
+    "IntegrationSettings",
     "LoginAttempt",
+    "ModelRun",
     "Notification",
+    "Reminder",
     "Session",
+    "SessionSuggestions",
     "Step",
+    "SummaryJob",
     "User",
     "WebSession",
 ]

@@ -41,6 +41,42 @@ class Settings(BaseSettings):
     llm_fast_model: str | None = None
     llm_base_url: str | None = None
     summary_deadline_seconds: float = 20.0
+    summary_model_calls: int = Field(
+        default=8, ge=1, description="Model calls for summaries one worker process makes at once."
+    )
+    suggestions_per_user_per_hour: int = Field(
+        default=20, ge=0, description="Model-made workspace suggestions per user per hour; beyond, offline."
+    )
+
+    # Live updates (invariant 6): a client further behind than the retention window gets `reset`.
+    event_retention_hours: float = 72.0
+    live_heartbeat_seconds: float = 15.0
+    live_retry_ms: int = 2000
+    live_queue_size: int = 256
+    live_send_timeout_seconds: float = 30.0
+    live_stream_max_seconds: float = 3600.0
+
+    # Deliveries (invariant 8): email, Slack, Teams, signed webhooks, PSA notes.
+    smtp_url: str | None = Field(
+        default=None, description="smtp://user:pass@host:587?starttls=1 (deliveries/email.py); empty: none."
+    )
+    mail_from: str = "Relaydesk <relaydesk@localhost>"
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_backoff_seconds: float = Field(default=30.0, gt=0, description="First retry delay; doubles.")
+    delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=15.0, gt=0, description="Per vendor request.")
+    delivery_lease_seconds: float = Field(
+        default=120.0, gt=0, description="A `sending` row older than this is retried (its worker died)."
+    )
+    delivery_batch: int = Field(default=32, ge=1, le=500)
+    psa_summary_wait_seconds: float = Field(
+        default=45.0, ge=0, description="How long an escalation's PSA note waits for the finished summary."
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _blank_smtp_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("database_url")
     @classmethod

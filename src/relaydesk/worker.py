@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.db.urls import libpq_url
+from relaydesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +94,21 @@ class Worker:
                 await listener
 
 
-def default_queues() -> list[Queue]:
+def default_queues(settings: Settings | None = None) -> list[Queue]:
     """Every job kind the application has; domains register theirs here."""
-    return []
+    from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+    from relaydesk.settings import get_settings
+    from relaydesk.summaries.jobs import SummaryQueue  # here: it imports wake_workers from this module
+
+    return [SummaryQueue(settings), DeliveryQueue(settings or get_settings()), ReminderQueue()]
 
 
 @contextlib.asynccontextmanager
 async def worker_in_app(app: FastAPI) -> AsyncIterator[Worker]:
     """Run the worker inside a serving process (the default; `relaydesk worker` runs it alone)."""
-    worker = Worker(app.state.db, default_queues(), poll_seconds=app.state.settings.worker_poll_seconds)
+    worker = Worker(
+        app.state.db, default_queues(app.state.settings), poll_seconds=app.state.settings.worker_poll_seconds
+    )
     task = asyncio.create_task(worker.run())
     try:
         yield worker

@@ -14,9 +14,15 @@ class ReportFilters(BaseModel):
     """Optional narrowing of the report; every filter combines with AND."""
 
     escalator: uuid.UUID | None = Field(default=None, description="Only escalations raised by this user.")
-    claimer: uuid.UUID | None = Field(default=None, description="Only escalations currently claimed by this user.")
-    category: str | None = Field(default=None, max_length=100, description="Session category, case-insensitive.")
-    client: str | None = Field(default=None, max_length=200, description="Session client name, case-insensitive.")
+    claimer: uuid.UUID | None = Field(
+        default=None, description="Only escalations currently claimed by this user."
+    )
+    category: str | None = Field(
+        default=None, max_length=100, description="Session category, case-insensitive."
+    )
+    client: str | None = Field(
+        default=None, max_length=200, description="Session client name, case-insensitive."
+    )
 
     @field_validator("category", "client")
     @classmethod
@@ -37,7 +43,9 @@ class Counts(BaseModel):
     claimed: int = Field(description="Of those, currently held by a claimer (after any releases).")
     claimed_with_action: int = Field(description="Claimed, and the claimer logged a step after the claim.")
     claimed_without_action: int = Field(description="Claimed, no step by the claimer yet.")
-    still_open: int = Field(description="Waiting in the queue, including released ones not yet claimed again.")
+    still_open: int = Field(
+        description="Waiting in the queue, including released ones not yet claimed again."
+    )
     withdrawn: int = Field(description="Withdrawn by the escalator before anyone claimed them.")
     closed_unclaimed: int = Field(description="Closed without a claim (neither open, withdrawn nor claimed).")
     released: int = Field(description="Escalations released back to the queue at least once.")
@@ -109,8 +117,12 @@ class EscalationReport(BaseModel):
     counts: Counts
     time_to_pickup: Interval
     time_to_first_action: Interval
-    conversion: float | None = Field(description="claimed_with_action / claimed; null when nothing was claimed.")
+    conversion: float | None = Field(
+        description="claimed_with_action / claimed; null when nothing was claimed."
+    )
     trend: list[TrendDay] = Field(description="One entry per day of the period, empty days included.")
     baseline: BaselineOut | None
-    minutes_recovered: MinutesRecovered | None = Field(description="Null unless the account entered a baseline.")
+    minutes_recovered: MinutesRecovered | None = Field(
+        description="Null unless the account entered a baseline."
+    )
     generated_at: datetime

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from relaydesk.accounts.actor import Actor
+from relaydesk.accounts.models import User
 from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.analytics.schemas import (
     BaselineIn,
@@ -107,7 +108,7 @@ def resolve_range(
         if (end - start).days + 1 > MAX_RANGE_DAYS:
             raise BadInput(f"The range is over a year; pick at most {MAX_RANGE_DAYS} days.")
         return DateRange("custom", start, end)
-    period = period or DEFAULT_PERIOD
+    period = DEFAULT_PERIOD if period is None else period
     if period not in PERIODS:
         raise BadInput(f"Unknown period {period!r}; use one of {', '.join(PERIODS)} or from/to dates.")
     return DateRange(period, today - timedelta(days=PERIODS[period] - 1), today)
@@ -117,7 +118,7 @@ def _require_reader(actor: Actor) -> None:
     actor.require("engineer", "see escalation analytics")
 
 
-def _require_manager(actor: Actor) -> None:
+def require_baseline_editor(actor: Actor) -> None:
     if not actor.is_manager:
         raise NotPermitted("Only owners and admins can set the analytics baseline.")
 
@@ -138,7 +139,10 @@ measured AS (
            CASE WHEN sc.claimed_at IS NOT NULL
                 THEN GREATEST(CAST(EXTRACT(EPOCH FROM sc.claimed_at - sc.created_at) AS float8), 0) END
                AS pickup,
-           GREATEST(CAST(EXTRACT(EPOCH FROM fa.first_at - sc.claimed_at) AS float8), 0) AS first_action
+           -- GREATEST ignores NULLs, so each floor sits behind its own IS NOT NULL
+           CASE WHEN fa.first_at IS NOT NULL
+                THEN GREATEST(CAST(EXTRACT(EPOCH FROM fa.first_at - sc.claimed_at) AS float8), 0) END
+               AS first_action
     FROM scoped sc
     LEFT JOIN LATERAL (
         SELECT st.created_at AS first_at
@@ -147,8 +151,8 @@ measured AS (
           AND st.account_id = :account_id
           AND st.session_id = sc.session_id
           AND st.author_id = sc.claimed_by_id
-          -- after this claim: not before the escalation, nor before the last release
-          AND st.created_at >= GREATEST(sc.claimed_at - :drift, sc.created_at, sc.released_at)
+          -- after this claim, the escalation and the last release, give or take clock drift
+          AND st.created_at >= GREATEST(sc.claimed_at, sc.created_at, sc.released_at) - :drift
         ORDER BY st.created_at
         LIMIT 1
     ) fa ON true
@@ -194,6 +198,14 @@ def report_sql(filters: ReportFilters) -> tuple[str, dict[str, Any]]:
     join = "JOIN sessions s ON s.id = h.session_id" if filters.category or filters.client else ""
     sql = _REPORT_SQL.format(join=join, where="".join(f" AND {w}" for w in where))
     return sql, params
+
+
+_NO_TIMES: dict[str, Any] = {
+    "avg_seconds": None,
+    "median_seconds": None,
+    "p90_seconds": None,
+    "p95_seconds": None,
+}
 
 
 def _seconds(value: Any) -> float | None:
@@ -316,14 +328,6 @@ async def escalation_report(
     )
 
 
-_NO_TIMES: dict[str, Any] = {
-    "avg_seconds": None,
-    "median_seconds": None,
-    "p90_seconds": None,
-    "p95_seconds": None,
-}
-
-
 async def get_baseline(uow: UnitOfWork, actor: Actor) -> BaselineOut | None:
     _require_reader(actor)
     row = await _baseline_row(uow, actor.account_id)
@@ -331,7 +335,7 @@ async def get_baseline(uow: UnitOfWork, actor: Actor) -> BaselineOut | None:
 
 
 async def set_baseline(uow: UnitOfWork, actor: Actor, baseline_in: BaselineIn) -> BaselineOut:
-    _require_manager(actor)
+    require_baseline_editor(actor)
     row = await _baseline_row(uow, actor.account_id)
     if row is None:
         row = AnalyticsBaseline(account_id=actor.account_id)
@@ -345,7 +349,7 @@ async def set_baseline(uow: UnitOfWork, actor: Actor, baseline_in: BaselineIn) -
 
 
 async def clear_baseline(uow: UnitOfWork, actor: Actor) -> None:
-    _require_manager(actor)
+    require_baseline_editor(actor)
     row = await _baseline_row(uow, actor.account_id)
     if row is not None:
         await uow.session.delete(row)
@@ -355,8 +359,6 @@ async def clear_baseline(uow: UnitOfWork, actor: Actor) -> None:
 async def filter_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[uuid.UUID, str]]:
     """The account's people, for the escalator/claimer pickers (removed users included: history)."""
     _require_reader(actor)
-    from relaydesk.accounts.models import User
-
     rows = await uow.rows(
         select(User.id, User.name).where(User.account_id == actor.account_id).order_by(User.name)
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
+from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import BadInput, Conflict, NotFound, NotPermitted
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, HandoffOut, QueueItem
@@ -19,6 +20,7 @@ from relaydesk.live.service import append_event
 from relaydesk.notifications import service as notifications
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
+from relaydesk.worker import wake_workers
 
 # How long the releaser of a handoff must leave it to others before claiming it again.
 RELEASE_COOLDOWN = timedelta(minutes=10)
@@ -162,6 +164,7 @@ async def create_handoff(
 
     handoff.status = "open"
     handoff.summary_state = "pending"  # the worker makes the summary after commit (summaries domain)
+    await wake_workers(uow, "summaries")  # NOTIFY goes out at commit; a rollback sends nothing
     session.status = "escalated"
     uow.add(handoff)
     await uow.flush()
@@ -187,6 +190,21 @@ async def create_handoff(
         session_id=session.id,
         link=pickup_link(session.id),
         title=escalation_title(actor.name, session.ticket_id, session.problem_summary),
+    )
+    # Emails, chat posts, webhooks, the PSA note and the pickup-SLA reminder: rows in this transaction.
+    await deliveries.enqueue_escalation(
+        uow,
+        account_id=actor.account_id,
+        handoff_id=handoff.id,
+        session_id=session.id,
+        escalator_id=actor.user_id,
+        escalator=actor.name,
+        recipient_ids=await _teammates(
+            uow, actor.account_id, exclude={actor.user_id}, target=handoff.target_user_id
+        ),
+        title=escalation_title(actor.name, session.ticket_id, session.problem_summary),
+        link=pickup_link(session.id),
+        snapshot=handoff.snapshot,
     )
     return handoff
 
@@ -250,6 +268,7 @@ async def withdraw(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Hand
     assert session is not None
     session.status, session.updated_at = "active", _now()
     await notifications.set_state_for_handoff(uow, handoff.id, kind="escalation", state="withdrawn")
+    await deliveries.cancel_reminders(uow, handoff.id, state="withdrawn")
     await append_event(
         uow,
         account_id=actor.account_id,
@@ -325,6 +344,7 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
     assert session is not None
     session.assignee_id, session.status, session.updated_at = actor.user_id, "active", now
     await notifications.set_state_for_handoff(uow, handoff.id, kind="escalation", state="taken")
+    await deliveries.cancel_reminders(uow, handoff.id, state="taken")
     await append_event(
         uow,
         account_id=actor.account_id,

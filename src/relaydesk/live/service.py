@@ -1,4 +1,10 @@
-"""Appending events. Callers pass ids and a small payload; this module imports no other domain."""
+"""Appending and reading events. Callers pass ids and a small payload; this module imports no other domain.
+
+Order (invariant 6): each account's events are numbered 1, 2, 3, ... by `seq`, taken under a
+transaction-scoped advisory lock held until commit. A second writer of the same account waits for
+the first to commit or roll back, and only then reads max(seq). So seq order is commit order, the
+numbers have no holes, and a reader that has seen N can ask for `seq > N` without ever skipping one.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.live.models import Event
 
 CHANNEL = "relaydesk_events"
+LOCK_CLASS = 727001
 
 
 async def append_event(
@@ -51,8 +58,10 @@ async def append_events(
     if not drafts:
         return []
     # Serialise event writers of one account until commit, so seq order is commit order (invariant 6).
+    # max(seq) below is a new statement, so under READ COMMITTED (the unit of work's level) its
+    # snapshot already includes the commit of whoever held the lock before us.
     await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(727001, hashtext(:a))"), {"a": str(account_id)}
+        text(f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(:a))"), {"a": str(account_id)}
     )
     first = await uow.scalar(
         select(func.coalesce(func.max(Event.seq), 0) + 1).where(Event.account_id == account_id)
@@ -78,6 +87,24 @@ async def append_events(
         text("SELECT pg_notify(:c, :m)"), {"c": CHANNEL, "m": f"{account_id}:{events[-1].seq}"}
     )
     return events
+
+
+async def last_seq(uow: UnitOfWork, account_id: uuid.UUID) -> int:
+    """The account's newest committed position (0 before its first event)."""
+    return int(
+        await uow.scalar(select(func.coalesce(func.max(Event.seq), 0)).where(Event.account_id == account_id))
+    )
+
+
+async def events_after(uow: UnitOfWork, account_id: uuid.UUID, after: int, *, limit: int) -> list[Event]:
+    """Committed events with seq > after, oldest first; the unique (account_id, seq) index serves it."""
+    rows = await uow.session.scalars(
+        select(Event)
+        .where(Event.account_id == account_id, Event.seq > after)
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def session_events(

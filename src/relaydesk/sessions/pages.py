@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from relaydesk.accounts.actor import Actor
+from relaydesk.db.uow import UnitOfWork
 from relaydesk.sessions import service as sessions
+from relaydesk.sessions.models import Session
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
 from relaydesk.web.auth import FormActor, PageActor
 from relaydesk.web.deps import UowDep
@@ -19,12 +24,64 @@ router = APIRouter()
 
 GROUPS = (("active", "Active"), ("parked", "Parked"), ("escalated", "Escalated"), ("resolved", "Resolved"))
 
+# Domains above sessions (handoffs) add to the workspace without sessions importing them, since
+# imports go one way: a template extending sessions/workspace.html and the context it needs.
+# The composition root (web/pages.py) wires them with extend_workspace().
+WorkspaceContext = Callable[[Request, UnitOfWork, Actor, Session], Awaitable[dict[str, Any]]]
+_workspace_template = "sessions/workspace.html"
+_workspace_contexts: list[WorkspaceContext] = []
+
+
+def extend_workspace(context: WorkspaceContext, *, template: str | None = None) -> None:
+    global _workspace_template
+    if context not in _workspace_contexts:
+        _workspace_contexts.append(context)
+    if template:
+        _workspace_template = template
+
+
+async def render_workspace(
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    step_values: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """The workspace page; also re-rendered with an error by the forms posted from it."""
+    detail = await sessions.session_detail(uow, actor, session_id)
+    session = await sessions.get_session(uow, actor, session_id)
+    context: dict[str, Any] = {}
+    for add in _workspace_contexts:
+        context |= await add(request, uow, actor, session)
+    return render(
+        request,
+        _workspace_template,
+        status_code=status_code,
+        session=detail,
+        can_work=sessions.can_work(actor, session),
+        error=error,
+        step_values=step_values or {},
+        **(context | extra),
+    )
+
+
+# Confirmations after a redirect, by key: a link cannot put words of its own on our page.
+NOTICES = {
+    "escalated": "Escalated to the team: it waits in the queue. The bell tells you who picks it up.",
+    "escalated-to-teammate": "Escalated to your teammate. The bell tells you when they pick it up.",
+    "parked": "Parked. It is private to you; open it from Parked and resume when you come back.",
+}
+
 
 @router.get("/sessions")
 async def my_sessions(request: Request, uow: UowDep, actor: PageActor, notice: str | None = None) -> Response:
     mine = await sessions.list_sessions(uow, actor, mine=True)
     groups = [(key, label, [s for s in mine if s.status == key]) for key, label in GROUPS]
-    return render(request, "sessions/list.html", groups=groups, notice=notice)
+    return render(request, "sessions/list.html", groups=groups, notice=NOTICES.get(notice or ""))
 
 
 @router.get("/sessions/new")
@@ -62,16 +119,7 @@ async def new_session(
 
 @router.get("/sessions/{session_id}")
 async def workspace(request: Request, session_id: uuid.UUID, uow: UowDep, actor: PageActor) -> Response:
-    detail = await sessions.session_detail(uow, actor, session_id)
-    session = await sessions.get_session(uow, actor, session_id)
-    return render(
-        request,
-        "sessions/workspace.html",
-        session=detail,
-        can_work=sessions.can_work(actor, session),
-        error=None,
-        step_values={},
-    )
+    return await render_workspace(request, uow, actor, session_id)
 
 
 @router.post("/sessions/{session_id}/steps")
@@ -88,14 +136,12 @@ async def add_step(
     try:
         step_in = StepCreate.model_validate(values)
     except ValidationError as exc:
-        detail = await sessions.session_detail(uow, actor, session_id)
-        session = await sessions.get_session(uow, actor, session_id)
-        return render(
+        return await render_workspace(
             request,
-            "sessions/workspace.html",
+            uow,
+            actor,
+            session_id,
             status_code=422,
-            session=detail,
-            can_work=sessions.can_work(actor, session),
             error=validation_message(exc),
             step_values=values,
         )
@@ -110,16 +156,8 @@ async def resolve(
     try:
         resolve_in = ResolveIn.model_validate({"resolution": resolution})
     except ValidationError as exc:
-        detail = await sessions.session_detail(uow, actor, session_id)
-        session = await sessions.get_session(uow, actor, session_id)
-        return render(
-            request,
-            "sessions/workspace.html",
-            status_code=422,
-            session=detail,
-            can_work=sessions.can_work(actor, session),
-            error=validation_message(exc),
-            step_values={},
+        return await render_workspace(
+            request, uow, actor, session_id, status_code=422, error=validation_message(exc)
         )
     await sessions.resolve_session(uow, actor, session_id, resolve_in)
     return RedirectResponse(f"/sessions/{session_id}", status_code=303)

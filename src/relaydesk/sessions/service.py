@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
+from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
@@ -113,6 +114,16 @@ async def resolve_session(
     session.resolved_at = now
     session.updated_at = now
     await uow.flush()
+    # The PSA resolve note and `resolved` webhooks: rows committed with the resolution.
+    await deliveries.enqueue_resolution(
+        uow,
+        account_id=actor.account_id,
+        session_id=session.id,
+        ticket_id=session.ticket_id,
+        problem=session.problem_summary,
+        resolved_by=actor.name,
+        resolution=resolve_in.resolution,
+    )
     return session
 
 

@@ -119,14 +119,44 @@ class ModelAssessment(BaseModel):
     )
 
 
+class Fact(BaseModel):
+    """One item of `what_we_know` with the steps it rests on."""
+
+    text: str
+    step_ids: list[str] = Field(default_factory=list)
+
+
+class EarlierSuggestion(BaseModel):
+    """A next step the workspace suggested before the escalation, and whether a step then tried it."""
+
+    step: str
+    tried: bool = False
+    outcome: Outcome | None = Field(default=None, description="Outcome of the step that tried it.")
+
+
+class VariantInfo(BaseModel):
+    """How a cached variant was made; `source` fingerprints the ticket note it was made from."""
+
+    engine: str
+    fallback_reason: str | None = None
+    source: str
+    made_at: datetime
+
+
 class Summary(BaseModel):
     """The one structured summary of a handoff (DESIGN.md, "The summary")."""
 
     summary_prose: str
     what_we_know: list[str] = Field(default_factory=list)
+    facts: list[Fact] = Field(
+        default_factory=list,
+        description="what_we_know with the step ids each fact rests on (the offline engine's; empty when "
+        "the model wrote what_we_know).",
+    )
     likely_cause: str
     suggested_steps: list[str] = Field(default_factory=list)
     confidence: Confidence
+    confidence_basis: str | None = Field(default=None, description="Why this confidence, in words.")
     evidence: list[str] = Field(default_factory=list, description="Step ids and similar-session ids.")
     similar_sessions: list[SimilarSession] = Field(default_factory=list)
     engine: str = Field(description='"offline" or the model name.')
@@ -135,6 +165,11 @@ class Summary(BaseModel):
     )
     usage: Usage | None = None
     variants: Variants = Field(default_factory=Variants)
+    variant_info: dict[str, VariantInfo] = Field(default_factory=dict)
+    suggested_before: list[EarlierSuggestion] = Field(
+        default_factory=list, description="What the workspace suggested before the escalation."
+    )
+    prompt_version: str | None = None
     state: SummaryState
     created_at: datetime
     updated_at: datetime

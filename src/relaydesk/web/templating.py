@@ -15,7 +15,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def _page_context(request: Request) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
-    return {"actor": actor, "csrf_token": actor.csrf_token if actor else None}
+    return {
+        "actor": actor,
+        "csrf_token": actor.csrf_token if actor else None,
+        # the header's queue and bell counts, computed by the handoffs.pages.nav_counts dependency
+        "nav": getattr(request.state, "nav_counts", None),
+    }
 
 
 def ago(moment: datetime | None) -> str:

@@ -1,0 +1,456 @@
+"""The worker's two queues here: deliveries (send, with retries) and reminders (the pickup SLA).
+
+A delivery goes through three short transactions and never holds one across the network:
+
+1. claim: take due rows with FOR UPDATE SKIP LOCKED, mark them `sending` with a lease
+   (`next_attempt_at` = now + lease), count the attempt, commit;
+2. send, with no transaction open;
+3. record: `sent`, or `failed` with exponential backoff and jitter (Retry-After wins), or
+   `dead` when the failure is permanent or the attempts are used up — only if the row is still
+   the one we claimed (same attempt number).
+
+A worker killed between 2 and 3 leaves a `sending` row; when its lease runs out another worker
+takes it again. What the far side then sees: a PSA gets no second note (the retry looks for the
+marker written into the first, `add_note_once`); a webhook receiver gets the same `webhook-id`
+and dedupes; an email goes again with the same Message-ID (many mail systems drop the copy, not
+all); Slack and Teams cannot tell, so a chat post may show twice. That is at-least-once, and
+only after a crash in that window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, text, update
+
+from relaydesk.db.uow import Database, UnitOfWork
+from relaydesk.deliveries import messages, sources
+from relaydesk.deliveries import service as deliveries
+from relaydesk.deliveries.email import SmtpConfig, send_email
+from relaydesk.deliveries.models import DUE_STATUSES, Delivery, Reminder
+from relaydesk.deliveries.outcome import DeliveryFailed, Sent
+from relaydesk.deliveries.slack import post_slack
+from relaydesk.deliveries.teams import post_teams
+from relaydesk.deliveries.webhook import post_webhook
+from relaydesk.integrations import service as integrations
+from relaydesk.integrations.models import Integration
+from relaydesk.integrations.schemas import KIND_LABELS
+from relaydesk.live.service import append_event
+from relaydesk.psa.base import PsaClient, add_note_once, make_psa_client
+from relaydesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SUMMARY_POLL_SECONDS = 2.0  # how often a PSA note waiting for its summary looks again
+PSA_CLIENT_CACHE = 64  # HaloPSA tokens live in the client: keep clients across deliveries
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed delivery: everything the send needs, copied out of the claim's transaction."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    channel: str
+    event: str
+    target: str
+    key: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    handoff_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    integration_id: uuid.UUID | None
+    integration_kind: str | None
+    integration_version: datetime | None
+    config: dict[str, Any]
+    secrets: dict[str, str]
+    summary: sources.SummaryView | None
+
+
+class DeliveryQueue:
+    name = "deliveries"
+
+    def __init__(self, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url()
+        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
+        # A send never outlives its lease, or a live sender and a retry could overlap.
+        self.deadline = settings.delivery_lease_seconds * 0.8
+        self._secret_key = settings.resolved_secret_key()
+        self._http = http
+        self._psa: OrderedDict[tuple[uuid.UUID, datetime | None], PsaClient] = OrderedDict()
+        self._smtp: SmtpConfig | None = None
+        self._smtp_problem = "No SMTP server is set up (RELAYDESK_SMTP_URL is empty), so email cannot be sent"
+        if settings.smtp_url:
+            try:
+                self._smtp = SmtpConfig.from_url(settings.smtp_url)
+            except ValueError as exc:
+                self._smtp_problem = f"RELAYDESK_SMTP_URL is invalid: {exc}"
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self.settings.delivery_timeout_seconds,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=max(20, self.settings.delivery_batch)),
+            )
+        return self._http
+
+    async def run_once(self, db: Database) -> bool:
+        jobs = await self.claim(db)
+        if not jobs:
+            return False
+        # Sends run side by side; their records share the pool's steady connections. More at once
+        # would open and close overflow connections for every record (a PostgreSQL backend each).
+        slots = asyncio.Semaphore(max(1, db.engine.pool.size()))  # type: ignore[attr-defined]
+        await asyncio.gather(*(self.deliver(db, job, slots) for job in jobs))
+        return True
+
+    # -- 1. claim -------------------------------------------------------------------------------
+
+    async def claim(self, db: Database) -> list[Job]:
+        batch = self.settings.delivery_batch
+        async with db.uow() as uow:
+            # Across accounts through the SECURITY DEFINER function: only ids come back, and each
+            # account's rows are then claimed in a transaction scoped to that account (invariant 1).
+            due = await uow.rows(
+                text("SELECT delivery_id, account_id FROM relaydesk_due_deliveries(:n)"), {"n": batch * 2}
+            )
+        by_account: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for delivery_id, account_id in due:
+            by_account.setdefault(account_id, []).append(delivery_id)
+        jobs: list[Job] = []
+        for account_id, ids in by_account.items():
+            if len(jobs) >= batch:
+                break
+            async with db.uow(account_id) as uow:
+                jobs += await self._claim_in(uow, ids, batch - len(jobs))
+        return jobs
+
+    async def _claim_in(self, uow: UnitOfWork, ids: list[uuid.UUID], room: int) -> list[Job]:
+        rows = list(
+            await uow.session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.id.in_(ids),
+                    Delivery.status.in_(DUE_STATUSES),
+                    Delivery.next_attempt_at <= func.now(),
+                )
+                .order_by(Delivery.next_attempt_at)
+                .limit(room)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        wanted = {row.integration_id for row in rows if row.integration_id}
+        linked = {
+            i.id: i
+            for i in (
+                await uow.session.scalars(select(Integration).where(Integration.id.in_(wanted)))
+                if wanted
+                else []
+            )
+        }
+        summaries: dict[uuid.UUID, sources.SummaryView | None] = {}
+        now = _now()
+        jobs = []
+        for row in rows:
+            limit = row.max_attempts or self.settings.delivery_max_attempts
+            if row.status == "sending" and row.attempts >= limit:
+                await self._dead(
+                    uow, row, "The worker stopped while sending (its lease ran out) and no attempts are left"
+                )
+                continue
+            integration = linked.get(row.integration_id) if row.integration_id else None
+            secrets: dict[str, str] = {}
+            if row.channel != "email":
+                if integration is None:
+                    await self._dead(uow, row, "The integration was removed before this could be sent")
+                    continue
+                if not integration.enabled:
+                    label = KIND_LABELS.get(integration.kind, integration.kind)
+                    await self._dead(uow, row, f"The {label} integration '{integration.name}' is turned off")
+                    continue
+                try:
+                    secrets = integrations.open_secrets(self._secret_key, integration)
+                except ValueError as exc:
+                    await self._dead(uow, row, str(exc))
+                    continue
+            summary = None
+            if row.handoff_id and row.channel != "email" and row.event in ("escalation", "unclaimed"):
+                if row.handoff_id not in summaries:
+                    summaries[row.handoff_id] = await sources.handoff_summary(uow, row.handoff_id)
+                summary = summaries[row.handoff_id]
+                if row.channel == "psa_note" and row.attempts == 0 and not (summary and summary.ready):
+                    # The PSA note is the record, read later: it waits (bounded) for the summary.
+                    # Chat and email never wait: seniors hear at once.
+                    wait_until = row.created_at + timedelta(seconds=self.settings.psa_summary_wait_seconds)
+                    if now < wait_until:
+                        row.next_attempt_at = min(wait_until, now + timedelta(seconds=SUMMARY_POLL_SECONDS))
+                        continue
+            row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
+            row.next_attempt_at = now + self.lease
+            jobs.append(
+                Job(
+                    id=row.id,
+                    account_id=row.account_id,
+                    channel=row.channel,
+                    event=row.event,
+                    target=row.target,
+                    key=row.idempotency_key,
+                    payload=dict(row.payload),
+                    attempt=row.attempts,
+                    max_attempts=limit,
+                    handoff_id=row.handoff_id,
+                    session_id=row.session_id,
+                    integration_id=row.integration_id,
+                    integration_kind=integration.kind if integration else None,
+                    integration_version=integration.updated_at if integration else None,
+                    config=dict(integration.config) if integration else {},
+                    secrets=secrets,
+                    summary=summary,
+                )
+            )
+        await uow.flush()
+        return jobs
+
+    async def _dead(self, uow: UnitOfWork, row: Delivery, reason: str) -> None:
+        row.status, row.last_error, row.updated_at = "dead", reason, _now()
+        await _announce_dead(
+            uow,
+            account_id=row.account_id,
+            delivery_id=row.id,
+            session_id=row.session_id,
+            handoff_id=row.handoff_id,
+            channel=row.channel,
+            target=row.target,
+            reason=reason,
+        )
+
+    # -- 2. send --------------------------------------------------------------------------------
+
+    async def deliver(self, db: Database, job: Job, slots: asyncio.Semaphore | None = None) -> None:
+        sent: Sent | None = None
+        failure: DeliveryFailed | None = None
+        extra: dict[str, Any] = {}
+        try:
+            sent, extra = await asyncio.wait_for(self._send(job), self.deadline)
+        except DeliveryFailed as exc:
+            failure = exc
+        except TimeoutError:
+            failure = DeliveryFailed(
+                f"Sending did not finish within {self.deadline:g} s and was stopped", retryable=True
+            )
+        except Exception as exc:  # a bug or a surprise in one delivery must not stop the others
+            log.exception("delivery %s failed unexpectedly", job.id)
+            failure = DeliveryFailed(f"Unexpected error while sending: {type(exc).__name__}", retryable=True)
+        async with slots or contextlib.nullcontext():
+            await self._record(db, job, sent, failure, extra)
+
+    async def _send(self, job: Job) -> tuple[Sent, dict[str, Any]]:
+        cause = job.summary.likely_cause if job.summary and job.summary.ready else None
+        shown = {"likely_cause": cause} if cause else {}
+        if job.channel == "email":
+            if self._smtp is None:
+                raise DeliveryFailed(self._smtp_problem, retryable=False)
+            mail = messages.email(job.payload, base_url=self.base_url, to_name=job.payload.get("to_name"))
+            domain = self.settings.mail_from.rpartition("@")[2].strip(" >") or "relaydesk.invalid"
+            sent = await send_email(
+                self._smtp,
+                sender=self.settings.mail_from,
+                to=job.target,
+                subject=mail.subject,
+                text=mail.text,
+                html=mail.html,
+                # Stable across retries, so a resend after a crash is recognisably the same message.
+                message_id=f"{job.id.hex}.relaydesk@{domain}",
+            )
+            return sent, {}
+        if job.channel == "slack":
+            message = messages.slack(job.payload, base_url=self.base_url, likely_cause=cause)
+            return await post_slack(job.secrets["url"], message, client=self._client()), shown
+        if job.channel == "teams":
+            card = messages.teams(job.payload, base_url=self.base_url, likely_cause=cause)
+            return await post_teams(job.secrets["url"], card, client=self._client()), shown
+        if job.channel == "webhook":
+            event_type, data = messages.webhook(job.payload, base_url=self.base_url, likely_cause=cause)
+            sent = await post_webhook(
+                job.secrets["url"],
+                job.secrets["signing_secret"],
+                msg_id=job.key,  # the same on every retry: receivers dedupe on webhook-id
+                event_type=event_type,
+                payload=data,
+                client=self._client(),
+            )
+            return sent, shown
+        if job.channel == "psa_note":
+            client = self._psa_client(job)
+            note = messages.psa_note(job.payload, base_url=self.base_url, summary=job.summary)
+            ref = await add_note_once(
+                client,
+                str(job.payload.get("ticket") or ""),
+                note,
+                internal=True,
+                marker=f"relaydesk-{job.id.hex}",
+            )
+            detail = "found the note an earlier attempt posted" if ref.existing else "added the note"
+            summary_state = job.summary.state if job.summary else None
+            return Sent(external_id=ref.external_id, detail=detail), {"summary_state": summary_state}
+        raise DeliveryFailed(f"Unknown channel {job.channel}", retryable=False)
+
+    def _psa_client(self, job: Job) -> PsaClient:
+        assert job.integration_id and job.integration_kind
+        key = (job.integration_id, job.integration_version)
+        client = self._psa.get(key)
+        if client is None:
+            try:
+                config = integrations.psa_config(job.integration_kind, job.config, job.secrets)
+            except (KeyError, ValueError) as exc:
+                raise DeliveryFailed(
+                    f"The PSA settings are incomplete ({exc}); complete them in Settings → Integrations",
+                    retryable=False,
+                ) from None
+            client = make_psa_client(job.integration_kind, config, client=self._client())
+            self._psa[key] = client
+            while len(self._psa) > PSA_CLIENT_CACHE:
+                self._psa.popitem(last=False)
+        return client
+
+    # -- 3. record ------------------------------------------------------------------------------
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        ceiling = self.settings.delivery_backoff_max_seconds
+        if retry_after is not None:
+            return min(max(retry_after, 0.5), ceiling)
+        backoff = min(ceiling, self.settings.delivery_backoff_seconds * 2 ** (attempt - 1))
+        # "Equal jitter": at least half the backoff, so retries of many rows spread out but
+        # none comes back sooner than half the schedule.
+        return backoff / 2 + random.uniform(0, backoff / 2)
+
+    async def _record(
+        self,
+        db: Database,
+        job: Job,
+        sent: Sent | None,
+        failure: DeliveryFailed | None,
+        extra: dict[str, Any],
+    ) -> None:
+        now = _now()
+        values: dict[str, Any] = {"updated_at": now}
+        dead_reason = None
+        if sent is not None:
+            values |= {"status": "sent", "sent_at": now, "external_id": sent.external_id, "last_error": None}
+            if extra:
+                values["payload"] = {**job.payload, **extra}  # what the message said, e.g. with the cause
+        else:
+            assert failure is not None
+            if not failure.retryable or job.attempt >= job.max_attempts:
+                dead_reason = failure.message
+                if failure.retryable:
+                    dead_reason += f" (gave up after {job.attempt} attempt{'s' if job.attempt > 1 else ''})"
+                values |= {"status": "dead", "last_error": dead_reason}
+            else:
+                delay = timedelta(seconds=self._delay(job.attempt, failure.retry_after))
+                values |= {"status": "failed", "last_error": failure.message, "next_attempt_at": now + delay}
+        async with db.uow(job.account_id) as uow:
+            # Only if the row is still the one we claimed: one conditional UPDATE.
+            recorded = await uow.scalar(
+                update(Delivery)
+                .where(Delivery.id == job.id, Delivery.status == "sending", Delivery.attempts == job.attempt)
+                .values(**values)
+                .returning(Delivery.id)
+            )
+            if recorded is None:
+                # Our lease ran out and another worker took the row: its attempt is the one that counts.
+                log.info("delivery %s was taken over after its lease ran out", job.id)
+                return
+            if dead_reason is not None:
+                await _announce_dead(
+                    uow,
+                    account_id=job.account_id,
+                    delivery_id=job.id,
+                    session_id=job.session_id,
+                    handoff_id=job.handoff_id,
+                    channel=job.channel,
+                    target=job.target,
+                    reason=dead_reason,
+                )
+            elif failure is not None and failure.status == 429 and job.integration_id is not None:
+                # The vendor throttles the whole webhook, not this one message: hold its queue too.
+                await uow.session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.integration_id == job.integration_id,
+                        Delivery.status.in_(("pending", "failed")),
+                        Delivery.next_attempt_at < values["next_attempt_at"],
+                    )
+                    .values(next_attempt_at=values["next_attempt_at"])
+                )
+
+
+async def _announce_dead(
+    uow: UnitOfWork,
+    *,
+    account_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    handoff_id: uuid.UUID | None,
+    channel: str,
+    target: str,
+    reason: str,
+) -> None:
+    """A delivery that gave up is an event, so open session screens can show it."""
+    await append_event(
+        uow,
+        account_id=account_id,
+        type="delivery.dead",
+        session_id=session_id,
+        handoff_id=handoff_id,
+        payload={"delivery_id": delivery_id, "channel": channel, "target": target, "error": reason},
+    )
+
+
+class ReminderQueue:
+    """Fires due reminders. Firing only writes rows (bell items, deliveries), in one transaction."""
+
+    name = "reminders"
+
+    async def run_once(self, db: Database) -> bool:
+        async with db.uow() as uow:
+            due = await uow.rows(
+                text("SELECT reminder_id, account_id FROM relaydesk_due_reminders(:n)"), {"n": 20}
+            )
+        for reminder_id, account_id in due:
+            async with db.uow(account_id) as uow:
+                reminder = await uow.scalar(
+                    select(Reminder)
+                    .where(
+                        Reminder.id == reminder_id,
+                        Reminder.status == "pending",
+                        Reminder.due_at <= func.now(),
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+                if reminder is None:
+                    continue  # another worker has it, or a claim cancelled it meanwhile
+                await deliveries.fire_reminder(uow, reminder)
+                return True
+        return False

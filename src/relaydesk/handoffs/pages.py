@@ -1,0 +1,354 @@
+"""Screens of handoffs: the escalate/park forms on the workspace, the queue, the pickup screen, the claim."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select
+
+from relaydesk.accounts import service as accounts
+from relaydesk.accounts.actor import Actor
+from relaydesk.db.uow import UnitOfWork
+from relaydesk.errors import BadInput, Conflict, NotFound
+from relaydesk.handoffs import service as handoffs
+from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
+from relaydesk.notifications.models import Notification
+from relaydesk.sessions.models import Session
+from relaydesk.sessions.pages import render_workspace
+from relaydesk.web.auth import FormActor, PageActor
+from relaydesk.web.deps import OptionalActor, UowDep
+from relaydesk.web.problems import validation_message
+from relaydesk.web.templating import render
+
+router = APIRouter()
+
+# Where each start-here choice lands after the claim. `#add-step` puts focus in the step form.
+START_CHOICES = {"continue": "", "briefing": "?briefing=1#briefing", "own": "#add-step"}
+SUMMARY_STATES = {
+    "pending": "assessment being prepared",
+    "draft": "draft assessment",
+    "ready": "assessment ready",
+}
+
+
+# --- the header counts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavCounts:
+    open_escalations: int | None
+    unread: int
+
+
+async def nav_counts(request: Request, uow: UowDep, actor: OptionalActor) -> None:
+    """The queue and bell counts of the header, in one query, for pages that render (GET).
+    Read by the template context processor from request.state."""
+    if actor is None or request.method not in ("GET", "HEAD"):
+        return
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    if actor.at_least("engineer"):
+        # the same rows handoffs.queue lists: open escalations of others I may pick up
+        visible = [
+            Handoff.account_id == actor.account_id,
+            Handoff.intent == "escalate",
+            Handoff.status == "open",
+            Handoff.created_by_id != actor.user_id,
+        ]
+        if not actor.is_manager:
+            visible.append(or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id))
+        waiting = select(func.count()).select_from(Handoff).where(*visible).scalar_subquery()
+        open_count, unread_count = (await uow.session.execute(select(waiting, unread))).one()
+    else:
+        open_count, unread_count = None, await uow.scalar(select(unread))
+    request.state.nav_counts = NavCounts(open_escalations=open_count, unread=unread_count or 0)
+
+
+# --- view shapes -------------------------------------------------------------------------------
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Story:
+    """What the snapshot says happened, shaped for the templates (the snapshot is JSON)."""
+
+    problem: str
+    category: str | None
+    client: str | None
+    ticket: str | None
+    priority: str
+    reason: str | None
+    notes: str | None
+    steps: list[dict[str, Any]]
+    failed: int
+    notes_count: int
+
+
+def story(handoff: HandoffDetail) -> Story:
+    snap = handoff.snapshot or {}
+    steps = []
+    for raw in snap.get("steps") or []:
+        if not isinstance(raw, dict):
+            continue
+        outcome = (
+            raw.get("outcome") if raw.get("outcome") in ("fixed", "failed", "partial", "info") else "info"
+        )
+        steps.append(
+            {
+                "id": raw.get("id"),
+                "action": str(raw.get("action") or ""),
+                "result": raw.get("result"),
+                "outcome": outcome,
+                "kind": "note" if raw.get("is_note") else outcome,
+                "author": raw.get("author") or "",
+                "at": _when(raw.get("at")),
+            }
+        )
+    return Story(
+        problem=str(snap.get("problem_summary") or ""),
+        category=snap.get("category"),
+        client=snap.get("client_name"),
+        ticket=snap.get("ticket_id"),
+        priority=str(snap.get("priority") or "normal"),
+        reason=snap.get("reason", handoff.reason),
+        notes=snap.get("notes", handoff.notes),
+        steps=steps,
+        failed=sum(1 for s in steps if s["kind"] == "failed"),
+        notes_count=sum(1 for s in steps if s["kind"] == "note"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _texts(value: Any) -> list[str]:
+    return [t for t in (_text(v) for v in value) if t] if isinstance(value, list) else []
+
+
+@dataclass
+class Assessment:
+    """The handoff's summary (summaries issue), read defensively: it is JSON written by another domain."""
+
+    state: str
+    likely_cause: str | None = None
+    suggested_steps: list[str] = field(default_factory=list)
+    confidence: str | None = None
+    what_we_know: list[str] = field(default_factory=list)
+    similar: list[dict[str, Any]] = field(default_factory=list)
+    prose: str | None = None
+    engine: str | None = None
+    fallback_reason: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.likely_cause is not None or bool(self.suggested_steps) or bool(self.what_we_know)
+
+
+def assessment(handoff: HandoffDetail) -> Assessment:
+    summary = handoff.summary if isinstance(handoff.summary, dict) else None
+    found = Assessment(state=handoff.summary_state)
+    if summary is None or handoff.summary_state == "pending":
+        return found
+    similar = []
+    for item in summary.get("similar_sessions") or []:
+        if isinstance(item, dict) and _text(item.get("problem")):
+            try:
+                session_id = uuid.UUID(str(item.get("id")))
+            except ValueError:
+                session_id = None
+            similar.append(
+                {"id": session_id, "problem": item["problem"], "resolution": _text(item.get("resolution"))}
+            )
+    confidence = summary.get("confidence")
+    found.likely_cause = _text(summary.get("likely_cause"))
+    found.suggested_steps = _texts(summary.get("suggested_steps"))
+    found.confidence = confidence if confidence in ("low", "medium", "high") else None
+    found.what_we_know = _texts(summary.get("what_we_know"))
+    found.similar = similar
+    found.prose = _text(summary.get("summary_prose"))
+    found.engine = _text(summary.get("engine"))
+    found.fallback_reason = _text(summary.get("fallback_reason"))
+    return found
+
+
+# --- the workspace -----------------------------------------------------------------------------
+
+
+async def workspace_context(
+    request: Request, uow: UnitOfWork, actor: Actor, session: Session
+) -> dict[str, Any]:
+    """What handoffs add to the session workspace (see sessions.pages.extend_workspace)."""
+    handoff = await handoffs.latest_escalation(uow, actor, session.id)
+    holder = actor.at_least("engineer") and actor.user_id in (session.owner_id, session.assignee_id)
+    can_hand_off = holder and session.status == "active"
+    teammates = []
+    if can_hand_off:
+        teammates = [
+            u
+            for u in await accounts.list_users(uow, actor)
+            if u.role in handoffs.WORKING_ROLES and u.id != actor.user_id
+        ]
+    return {
+        "handoff": handoff,
+        "story": story(handoff) if handoff else None,
+        "assessment": assessment(handoff) if handoff else None,
+        "can_hand_off": can_hand_off,
+        "can_resume": holder and session.status == "parked",
+        "is_claimer": bool(
+            handoff and handoff.status == "claimed" and handoff.claimed_by_id == actor.user_id
+        ),
+        "teammates": teammates,
+        "briefing": request.query_params.get("briefing") == "1",
+        "escalate_values": {},
+        "escalate_error": None,
+    }
+
+
+@router.post("/sessions/{session_id}/escalate")
+async def escalate(
+    request: Request,
+    session_id: uuid.UUID,
+    uow: UowDep,
+    actor: FormActor,
+    reason: str = Form(""),
+    notes: str = Form(""),
+    target_user_id: str = Form(""),
+) -> Response:
+    values = {"reason": reason, "notes": notes, "target_user_id": target_user_id}
+    try:
+        handoff_in = HandoffCreate(
+            intent="escalate", reason=reason, notes=notes, target_user_id=target_user_id.strip() or None
+        )
+        # A savepoint: whatever the service wrote before refusing is undone (invariant 2), while this
+        # request's transaction lives on to render the form again.
+        async with uow.session.begin_nested():
+            handoff = await handoffs.create_handoff(uow, actor, session_id, handoff_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return await render_workspace(
+            request,
+            uow,
+            actor,
+            session_id,
+            status_code=422,
+            escalate_error=message.replace("target_user_id: ", "Teammate: "),
+            escalate_values=values,
+        )
+    except Conflict as exc:
+        # Not active any more (a second click, another tab): the form is gone, so say it on top.
+        return await render_workspace(request, uow, actor, session_id, status_code=409, error=exc.detail)
+    notice = "escalated-to-teammate" if handoff.target_user_id else "escalated"
+    return RedirectResponse("/sessions?" + urlencode({"notice": notice}), status_code=303)
+
+
+@router.post("/sessions/{session_id}/park")
+async def park(session_id: uuid.UUID, uow: UowDep, actor: FormActor, notes: str = Form("")) -> Response:
+    await handoffs.create_handoff(uow, actor, session_id, HandoffCreate(intent="park", notes=notes))
+    return RedirectResponse("/sessions?notice=parked", status_code=303)
+
+
+@router.post("/sessions/{session_id}/resume")
+async def resume(session_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Response:
+    await handoffs.resume(uow, actor, session_id)
+    return RedirectResponse(f"/sessions/{session_id}#add-step", status_code=303)
+
+
+@router.post("/handoffs/{handoff_id}/withdraw")
+async def withdraw(handoff_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Response:
+    handoff = await handoffs.withdraw(uow, actor, handoff_id)
+    return RedirectResponse(f"/sessions/{handoff.session_id}#add-step", status_code=303)
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+@router.get("/queue")
+async def queue(request: Request, uow: UowDep, actor: PageActor) -> Response:
+    actor.require("engineer", "pick up escalations")
+    items = await handoffs.queue(uow, actor)
+    return render(request, "handoffs/queue.html", items=items, summary_states=SUMMARY_STATES)
+
+
+# --- the pickup screen and the claim -----------------------------------------------------------
+
+
+def _pickup(
+    request: Request,
+    actor: Actor,
+    handoff: HandoffDetail | None,
+    *,
+    status_code: int = 200,
+    context: bool = False,
+    taken: dict[str, Any] | None = None,
+) -> Response:
+    return render(
+        request,
+        "handoffs/pickup.html",
+        status_code=status_code,
+        handoff=handoff,
+        story=story(handoff) if handoff else None,
+        assessment=assessment(handoff) if handoff else None,
+        is_escalator=bool(handoff and handoff.created_by_id == actor.user_id),
+        # a targeted escalation is the target's (or an admin's) to take
+        may_claim=bool(
+            handoff
+            and handoff.status == "open"
+            and handoff.created_by_id != actor.user_id
+            and actor.at_least("engineer")
+            and (actor.is_manager or handoff.target_user_id in (None, actor.user_id))
+        ),
+        context=context,
+        taken=taken,
+    )
+
+
+@router.get("/sessions/{session_id}/pickup")
+async def pickup(
+    request: Request, session_id: uuid.UUID, uow: UowDep, actor: PageActor, context: bool = False
+) -> Response:
+    handoff = await handoffs.latest_escalation(uow, actor, session_id)
+    if handoff is None:
+        raise NotFound("This session has not been escalated, so there is nothing to pick up.")
+    return _pickup(request, actor, handoff, context=context)
+
+
+@router.post("/handoffs/{handoff_id}/claim")
+async def claim(
+    request: Request, handoff_id: uuid.UUID, uow: UowDep, actor: FormActor, start: str = Form("continue")
+) -> Response:
+    try:
+        handoff = await handoffs.claim(uow, actor, handoff_id)
+    except Conflict as exc:
+        # Lost the race (or it was withdrawn): the screen again, saying who took it and when.
+        taken = {
+            "by": exc.extra.get("claimed_by"),
+            "at": _when(exc.extra.get("claimed_at")) if exc.extra.get("claimed_at") else None,
+            "detail": exc.detail,
+        }
+        try:
+            shown: HandoffDetail | None = await handoffs.get_handoff(uow, actor, handoff_id)
+        except NotFound:
+            shown = None  # once taken, a bystander may no longer read the session
+        return _pickup(request, actor, shown, status_code=409, taken=taken)
+    return RedirectResponse(f"/sessions/{handoff.session_id}{START_CHOICES.get(start, '')}", status_code=303)

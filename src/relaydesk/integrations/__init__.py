@@ -1,0 +1,1 @@
+"""integrations: per-account settings of outbound channels (webhook URLs, PSA credentials, routing)."""

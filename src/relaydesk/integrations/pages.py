@@ -1,0 +1,204 @@
+"""The Settings → Integrations screen: channels, PSA, routing, pickup SLA, and "send test"."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from relaydesk.accounts.actor import Actor
+from relaydesk.db.uow import UnitOfWork
+from relaydesk.deliveries import service as deliveries
+from relaydesk.errors import RelaydeskError
+from relaydesk.integrations import service as integrations
+from relaydesk.integrations.schemas import (
+    EMAIL_EVENTS,
+    EVENT_LABELS,
+    FIELDS,
+    KIND_EVENTS,
+    KIND_LABELS,
+    IntegrationCreate,
+    IntegrationUpdate,
+    SettingsUpdate,
+)
+from relaydesk.settings import Settings
+from relaydesk.web.auth import FormActor, PageActor
+from relaydesk.web.deps import SettingsDep, UowDep
+from relaydesk.web.problems import validation_message
+from relaydesk.web.templating import render
+
+router = APIRouter()
+PAGE = "/settings/integrations"
+
+
+async def _page(
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    revealed: dict[str, str] | None = None,
+    test_id: uuid.UUID | None = None,
+) -> Response:
+    rows = await integrations.list_integrations(uow, actor)
+    test = None
+    if test_id is not None:
+        try:
+            test = await deliveries.get_delivery(uow, actor, test_id)
+        except RelaydeskError:
+            test = None
+    return render(
+        request,
+        "integrations/settings.html",
+        status_code=status_code,
+        integrations=[(row, integrations.integration_out(row)) for row in rows],
+        account=await integrations.get_settings(uow, actor, smtp_configured=bool(settings.smtp_url)),
+        fields=FIELDS,
+        kind_labels=KIND_LABELS,
+        kind_events=KIND_EVENTS,
+        event_labels=EVENT_LABELS,
+        email_events=EMAIL_EVENTS,
+        has_psa=any(row.kind in ("connectwise", "autotask", "halopsa") for row in rows),
+        error=error,
+        notice=notice,
+        revealed=revealed,
+        test=test,
+    )
+
+
+@router.get(PAGE)
+async def page(
+    request: Request,
+    uow: UowDep,
+    actor: PageActor,
+    settings: SettingsDep,
+    notice: str | None = None,
+    test: uuid.UUID | None = None,
+) -> Response:
+    return await _page(request, uow, actor, settings, notice=notice, test_id=test)
+
+
+def _fields(form: Any, kind: str) -> dict[str, Any]:
+    return {spec.name: form.get(f"f_{spec.name}", "") for spec in FIELDS.get(kind, ())}
+
+
+@router.post(f"{PAGE}/account")
+async def save_account(request: Request, uow: UowDep, actor: FormActor, settings: SettingsDep) -> Response:
+    form = await request.form()
+    try:
+        settings_in = SettingsUpdate.model_validate(
+            {
+                "pickup_sla_minutes": form.get("pickup_sla_minutes") or 0,
+                "email_events": form.getlist("email_events"),
+            }
+        )
+    except ValidationError as exc:
+        return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
+    await integrations.update_settings(uow, actor, settings_in, smtp_configured=bool(settings.smtp_url))
+    return RedirectResponse(f"{PAGE}?notice=Saved.", status_code=303)
+
+
+@router.post(f"{PAGE}/new")
+async def create(request: Request, uow: UowDep, actor: FormActor, settings: SettingsDep) -> Response:
+    form = await request.form()
+    kind = str(form.get("kind", ""))
+    try:
+        integration_in = IntegrationCreate.model_validate(
+            {
+                "kind": kind,
+                "name": form.get("name", ""),
+                "events": form.getlist("events"),
+                "settings": _fields(form, kind),
+            }
+        )
+        row, secret = await integrations.create_integration(
+            uow, actor, integration_in, secret_key=settings.resolved_secret_key()
+        )
+    except ValidationError as exc:
+        return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
+    if secret:
+        # Shown on this response only: it is stored encrypted and never displayed again.
+        return await _page(
+            request,
+            uow,
+            actor,
+            settings,
+            notice=f"Added {row.name}.",
+            revealed={"id": str(row.id), "secret": secret},
+        )
+    return RedirectResponse(f"{PAGE}?notice=Added {row.name}.", status_code=303)
+
+
+@router.post(f"{PAGE}/email/test")
+async def test_email(uow: UowDep, actor: FormActor) -> Response:
+    delivery = await deliveries.enqueue_test_email(uow, actor)
+    return RedirectResponse(f"{PAGE}?test={delivery.id}#test-result", status_code=303)
+
+
+@router.post(f"{PAGE}/{{integration_id}}")
+async def update(
+    request: Request, integration_id: uuid.UUID, uow: UowDep, actor: FormActor, settings: SettingsDep
+) -> Response:
+    form = await request.form()
+    row = await integrations.get_integration(uow, actor, integration_id)
+    try:
+        integration_in = IntegrationUpdate.model_validate(
+            {
+                "name": form.get("name") or None,
+                "events": form.getlist("events"),
+                "enabled": form.get("enabled") == "on",
+                "settings": _fields(form, row.kind),
+            }
+        )
+        await integrations.update_integration(
+            uow, actor, integration_id, integration_in, secret_key=settings.resolved_secret_key()
+        )
+    except ValidationError as exc:
+        return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
+    return RedirectResponse(f"{PAGE}?notice=Saved {row.name}.", status_code=303)
+
+
+@router.post(f"{PAGE}/{{integration_id}}/delete")
+async def remove(integration_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Response:
+    await integrations.delete_integration(uow, actor, integration_id)
+    return RedirectResponse(f"{PAGE}?notice=Removed.", status_code=303)
+
+
+@router.post(f"{PAGE}/{{integration_id}}/rotate")
+async def rotate(
+    request: Request, integration_id: uuid.UUID, uow: UowDep, actor: FormActor, settings: SettingsDep
+) -> Response:
+    row, secret = await integrations.rotate_signing_secret(
+        uow, actor, integration_id, secret_key=settings.resolved_secret_key()
+    )
+    return await _page(
+        request,
+        uow,
+        actor,
+        settings,
+        notice="New signing secret made; the old one no longer verifies.",
+        revealed={"id": str(row.id), "secret": secret},
+    )
+
+
+@router.post(f"{PAGE}/{{integration_id}}/test")
+async def test(
+    request: Request, integration_id: uuid.UUID, uow: UowDep, actor: FormActor, settings: SettingsDep
+) -> Response:
+    form = await request.form()
+    row = await integrations.get_integration(uow, actor, integration_id)
+    try:
+        delivery = await deliveries.enqueue_test(uow, actor, row, ticket_id=str(form.get("ticket_id", "")))
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
+    return RedirectResponse(f"{PAGE}?test={delivery.id}#test-result", status_code=303)

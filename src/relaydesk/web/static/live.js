@@ -1,0 +1,129 @@
+// Live pages: one native EventSource on /api/v1/live; no framework. Untrusted text goes in with
+// textContent only. The browser reconnects by itself with Last-Event-ID, and the server replays
+// what was missed; `reset` means the history is gone, so the page reloads.
+(function () {
+  "use strict";
+  if (!window.EventSource) return;
+  const $ = (id) => document.getElementById(id);
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const baseTitle = document.title;
+  const queued = new Set(); // handoffs counted in #queue-count by this page
+  let me = null;
+  let role = "viewer";
+  let unseen = 0;
+  const since = document.querySelector('meta[name="live-since"]');
+  const query = since && since.content ? "?since=" + encodeURIComponent(since.content) : "";
+  const source = new EventSource("/api/v1/live" + query);
+
+  function on(type, handle) {
+    source.addEventListener(type, (message) => handle(JSON.parse(message.data)));
+  }
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function bump(id, delta) {
+    const badge = $(id);
+    if (!badge) return;
+    const count = Math.max(0, (parseInt(badge.textContent, 10) || 0) + delta);
+    badge.textContent = count ? String(count) : "";
+    if (id === "bell-count") badge.classList.toggle("unread", count > 0);
+  }
+  let recount = null;
+  function refreshQueueCount() {
+    // A handoff this page never counted left the queue: ask rather than guess.
+    clearTimeout(recount);
+    recount = setTimeout(async () => {
+      const response = await fetch("/api/v1/handoffs", { credentials: "same-origin" });
+      if (response.ok && $("queue-count")) $("queue-count").textContent = String((await response.json()).length || "");
+    }, 300);
+  }
+  // Replace one server-rendered element (#handoff-status, #assessment) with its fresh rendering.
+  async function refresh(id) {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(id);
+    if (response.ok && fresh && $(id)) $(id).replaceWith(document.importNode(fresh, true));
+  }
+  function queueRow(e) {
+    const p = e.payload;
+    const row = el("li", "queue-item row unread prio-" + p.priority);
+    row.dataset.handoffId = e.handoff_id;
+    row.dataset.sessionId = e.session_id;
+    const link = el("a", "row-main");
+    link.href = p.link || "/sessions/" + e.session_id + "/pickup";
+    link.append(el("span", "problem", p.problem_summary));
+    const meta = el("span", "meta");
+    meta.append(el("span", "pill new", "new"), el("span", "pill " + p.priority, p.priority));
+    if (p.client_name) meta.append(el("span", "", p.client_name));
+    if (p.ticket_id) meta.append(el("span", "", "#" + p.ticket_id));
+    meta.append(el("span", "", "by " + p.escalator), el("time", "", "just now"));
+    meta.lastChild.dateTime = p.created_at || e.at;
+    meta.append(el("span", "", p.step_count + (p.step_count === 1 ? " step" : " steps")));
+    if (p.target_user_id) meta.append(el("span", "target", p.target_user_id === me ? "sent to you" : "sent to a teammate"));
+    link.append(meta);
+    if (p.reason) link.append(el("span", "queue-reason", "“" + p.reason + "”"));
+    row.append(link);
+    return row;
+  }
+  function arrived(e) {
+    if (!me || e.payload.escalator_id === me) return; // never your own in your queue
+    queued.add(e.handoff_id);
+    bump("queue-count", 1);
+    const list = $("queue");
+    if (list && !list.querySelector('[data-handoff-id="' + e.handoff_id + '"]')) {
+      const row = queueRow(e);
+      list.prepend(row);
+      if ($("queue-empty")) $("queue-empty").hidden = true;
+      if (!reducedMotion.matches) {
+        row.animate([{ opacity: 0, transform: "translateY(-0.75rem)" }, { opacity: 1, transform: "none" }],
+          { duration: 200, easing: "ease-out" });
+      }
+    }
+    if (document.hidden && role !== "viewer") document.title = "(" + ++unseen + ") " + baseTitle;
+  }
+  function left(e) {
+    const row = $("queue") && $("queue").querySelector('[data-handoff-id="' + e.handoff_id + '"]');
+    if (row || queued.has(e.handoff_id)) bump("queue-count", -1);
+    else refreshQueueCount();
+    queued.delete(e.handoff_id);
+    if (row) row.remove();
+    if ($("queue") && $("queue-empty")) $("queue-empty").hidden = $("queue").children.length > 0;
+  }
+  function shows(id, e) {
+    return $(id) && $(id).dataset.handoffId === e.handoff_id;
+  }
+
+  // <html data-live="on|off">: subscribed (nothing committed from now on is missed) or reconnecting.
+  on("ready", (hello) => { me = hello.user_id; role = hello.role; document.documentElement.dataset.live = "on"; });
+  source.addEventListener("error", () => { document.documentElement.dataset.live = "off"; });
+  on("handoff.created", arrived);
+  on("handoff.released", arrived);
+  on("handoff.withdrawn", (e) => { left(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
+  on("handoff.claimed", (e) => {
+    left(e);
+    if (shows("handoff-status", e)) refresh("handoff-status");
+    if (shows("assessment", e) && e.payload.claimed_by_id !== me) {
+      let banner = $("taken-banner");
+      if (!banner) {
+        banner = el("div", "banner taken");
+        banner.id = "taken-banner";
+        banner.setAttribute("role", "alert");
+        ($("main") || document.body).prepend(banner);
+      }
+      const line = el("p");
+      line.append(el("strong", "", "Taken by " + e.payload.claimed_by), ". It is theirs now.");
+      const back = el("a", "", "Back to the queue");
+      back.href = "/queue";
+      banner.replaceChildren(line, el("p"));
+      banner.lastChild.append(back);
+    }
+  });
+  on("summary.ready", (e) => { if (shows("assessment", e)) refresh("assessment"); });
+  on("notification.created", () => bump("bell-count", 1));
+  source.addEventListener("reset", () => { source.close(); location.reload(); });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) { unseen = 0; document.title = baseTitle; }
+  });
+})();
