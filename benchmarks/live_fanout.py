@@ -1,6 +1,6 @@
 """Live fan-out: SSE subscribers spread over two `relaydesk serve` processes on one database.
 
-    .venv/bin/python -m benchmarks.live_fanout [--subscribers 1000] [--escalations 200] [--rate 10]
+    .venv/bin/python -m benchmarks.live_fanout [--subscribers 1000] [--escalations 200] [--rate 5]
                                              [--users 100] [--client-processes 2]
 
 Everything is on loopback. The database is RELAYDESK_BENCH_DATABASE_URL, else the machine's
@@ -338,6 +338,12 @@ def run(
         bell_latency += [at - c for at, c in zip(bells, ordered_commits, strict=False)]
 
     everything = created_latency + bell_latency
+    per_escalation = {
+        hid: statistics.median(arrivals[hid] - at for arrivals, *_ in results if hid in arrivals)
+        for hid, at in committed.items()
+    }
+    order = {hid: n for n, hid in enumerate(committed)}
+    worst = sorted(per_escalation, key=per_escalation.__getitem__, reverse=True)[:3]
 
     def line(name: str, values: list[float]) -> str:
         return (
@@ -349,6 +355,10 @@ def run(
     print("  " + line("handoff.created", created_latency))
     print("  " + line("notification.created", bell_latency))
     print("  " + line("all deliveries", everything))
+    print(
+        "  slowest escalations (median over subscribers): "
+        + ", ".join(f"#{order[h]} {ms(per_escalation[h])}" for h in worst)
+    )
     expected = subscribers * escalations * 2
     print(
         f"events lost: {lost_created + lost_bells} of {expected} expected "
@@ -376,7 +386,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--escalations", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=10.0, help="escalations per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="escalations per second")
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers")

@@ -77,16 +77,25 @@ def upgrade() -> None:
             name=op.f("ck_model_runs_purpose"),
         ),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_model_runs_account_id_accounts"), ondelete="CASCADE"
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_model_runs_account_id_accounts"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["handoff_id"], ["handoffs.id"], name=op.f("fk_model_runs_handoff_id_handoffs"), ondelete="CASCADE"
+            ["handoff_id"],
+            ["handoffs.id"],
+            name=op.f("fk_model_runs_handoff_id_handoffs"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["users.id"], name=op.f("fk_model_runs_requested_by_id_users")
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], name=op.f("fk_model_runs_session_id_sessions"), ondelete="CASCADE"
+            ["session_id"],
+            ["sessions.id"],
+            name=op.f("fk_model_runs_session_id_sessions"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_runs")),
     )
@@ -182,25 +191,30 @@ def upgrade() -> None:
     # accounts have due summaries. Ids only; the worker then locks each row inside its account.
     op.execute(
         """
-        CREATE FUNCTION relaydesk_due_summaries(p_limit integer)
+        CREATE FUNCTION relaydesk_due_summaries(p_limit integer, p_with_drafts boolean)
         RETURNS TABLE (handoff_id uuid, account_id uuid, summary_state text)
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
             SELECT h.id, h.account_id, h.summary_state::text
             FROM handoffs h
             LEFT JOIN summary_jobs j ON j.handoff_id = h.id
-            WHERE h.summary_state <> 'ready' AND (j.lease_until IS NULL OR j.lease_until < now())
-            ORDER BY h.created_at
+            WHERE h.summary_state <> 'ready'
+              AND (p_with_drafts OR h.summary_state = 'pending')
+              AND (j.lease_until IS NULL OR j.lease_until < now())
+            -- New escalations first: drafts waiting for a free model-call slot never hold up a draft.
+            ORDER BY h.summary_state = 'pending' DESC, h.created_at
             LIMIT p_limit
         $$;
-        REVOKE ALL ON FUNCTION relaydesk_due_summaries(integer) FROM PUBLIC;
-        GRANT EXECUTE ON FUNCTION relaydesk_due_summaries(integer) TO relaydesk_app;
+        REVOKE ALL ON FUNCTION relaydesk_due_summaries(integer, boolean) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION relaydesk_due_summaries(integer, boolean) TO relaydesk_app;
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS relaydesk_due_summaries(integer)")
-    op.drop_index("ix_sessions_search", table_name="sessions", postgresql_where=sa.text("status = 'resolved'"))
+    op.execute("DROP FUNCTION IF EXISTS relaydesk_due_summaries(integer, boolean)")
+    op.drop_index(
+        "ix_sessions_search", table_name="sessions", postgresql_where=sa.text("status = 'resolved'")
+    )
     op.execute("DROP TRIGGER IF EXISTS sessions_search_document ON sessions")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_sessions_search_document()")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_search_document(uuid, text, text, text)")

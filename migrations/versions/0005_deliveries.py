@@ -1,7 +1,7 @@
 """deliveries, reminders (pickup SLA), integrations and integration settings, with RLS
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-23 15:10:00.000000
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from relaydesk.db.rls import tenant_table
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """analytics: the account's measured baseline, and the indexes the escalation metrics read through
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-23 14:03:23.969632
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from relaydesk.db.rls import tenant_table
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from relaydesk.analytics import service as analytics
+from relaydesk.analytics.schemas import BaselineIn
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
+from relaydesk.integrations import service as integrations
+from relaydesk.integrations.schemas import IntegrationCreate, SettingsUpdate
 from tests.factories import escalate, login, make_account, make_session, make_step, make_user
 
 
@@ -27,11 +32,27 @@ async def _populate(db: Database, client) -> tuple:
     a, b = await make_account(db, name="Alpha IT"), await make_account(db, name="Beta IT")
     jane = await make_user(db, a)
     await make_user(db, b)
-    await make_user(db, a, role="admin")  # someone to hear of the escalation (a bell item)
+    admin = await make_user(db, a, role="admin")  # someone to hear of the escalation (a bell item)
+    async with db.uow(a.id) as uow:  # per-account settings, an integration and a baseline
+        await integrations.update_settings(
+            uow, admin.actor, SettingsUpdate(pickup_sla_minutes=15), smtp_configured=False
+        )
+        await integrations.create_integration(
+            uow,
+            admin.actor,
+            IntegrationCreate(
+                kind="webhook", name="n8n", settings={"url": "https://hooks.example/relaydesk"}
+            ),
+            secret_key="test-secret-key",
+        )
+        await analytics.set_baseline(
+            uow, admin.actor, BaselineIn(baseline_handoff_seconds=300, measured_on=date(2026, 1, 1))
+        )
     session = await make_session(db, jane)
     await make_step(db, jane, session)
     await login(client, jane.user.email)  # a web session row for A
-    await escalate(db, jane, session)  # handoff, events, notifications for A
+    # handoff, events, notifications, deliveries (the webhook), the SLA reminder, the summary job
+    await escalate(db, jane, session)
     return a, b
 
 

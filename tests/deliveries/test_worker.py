@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -13,6 +14,8 @@ from relaydesk.db.uow import Database
 from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate
+from relaydesk.sessions import service as sessions
+from relaydesk.sessions.schemas import ResolveIn
 from relaydesk.settings import Settings
 from tests.deliveries.conftest import (
     SIGNING_SECRET,
@@ -373,7 +376,6 @@ async def test_psa_note_includes_the_summary_and_chat_the_likely_cause_when_read
 
 
 async def test_resolving_adds_the_psa_resolve_note(
-    client: object,
     db: Database,
     admin_conn: psycopg.Connection,
     team: Team,
@@ -385,9 +387,6 @@ async def test_resolving_adds_the_psa_resolve_note(
     await connect("connectwise", cw_settings(fake_cw))
     await connect("webhook", {"url": fake_hooks.app.url(fake_hooks.url), "signing_secret": SIGNING_SECRET})
     session = await make_session(db, team.jane, ticket="4711")
-    from relaydesk.sessions import service as sessions
-    from relaydesk.sessions.schemas import ResolveIn
-
     async with db.uow(team.account.id) as uow:
         await sessions.resolve_session(
             uow,
@@ -400,3 +399,40 @@ async def test_resolving_adds_the_psa_resolve_note(
     assert note["text"].startswith("Resolved in Relaydesk by Jane Doe")
     assert "Re-registered the token broker" in note["text"] and "Hunter22!" not in note["text"]
     assert [e["type"] for e in fake_hooks.app.events] == ["session.resolved"]
+
+
+async def test_unreadable_or_turned_off_integrations_end_as_readable_errors(
+    client: httpx.AsyncClient,
+    db: Database,
+    admin_conn: psycopg.Connection,
+    team: Team,
+    connect: Connect,
+    delivery_settings: Settings,
+    fake_slack: LocalServer[FakeSlack],
+    fake_teams: LocalServer[FakeTeams],
+) -> None:
+    no_email(admin_conn, team)
+    await connect("slack", {"url": fake_slack.app.hook_url(fake_slack.url)}, name="#desk")
+    teams = await connect("teams", {"url": fake_teams.app.workflow_url(fake_teams.url)}, name="Desk")
+    session = await make_session(db, team.jane)
+    await escalate(db, team.jane, session)
+    turned_off = await client.patch(
+        f"/api/v1/integrations/{teams['id']}", headers=team.ada.headers, json={"enabled": False}
+    )
+    assert turned_off.status_code == 200
+    other_key = DeliveryQueue(delivery_settings.model_copy(update={"secret_key": "a-different-key"}))
+    try:
+        await drain_all(db, other_key, admin_conn)
+    finally:
+        await other_key.aclose()
+    by_target = {target: (status, error) for _, target, status, _, error, _ in statuses(admin_conn)}
+    assert by_target["Slack · #desk"] == (
+        "dead",
+        "The stored credentials cannot be decrypted with the current RELAYDESK_SECRET_KEY; "
+        "enter them again in Settings → Integrations",
+    )
+    assert by_target["Microsoft Teams · Desk"] == (
+        "dead",
+        "The Microsoft Teams integration 'Desk' is turned off",
+    )
+    assert fake_slack.app.messages == [] and fake_teams.app.messages == []

@@ -145,7 +145,7 @@ def _rows(conn: psycopg.Connection, sql: str, *args: Any) -> list[tuple[Any, ...
 # --- the queue and the header ------------------------------------------------------------------
 
 
-async def test_queue_lists_others_escalations_oldest_first(db: Database, sign_in: SignIn) -> None:
+async def test_queue_lists_others_escalations_newest_on_top(db: Database, sign_in: SignIn) -> None:
     team = await _team(db)
     s1, h1 = await _escalated(db, team.jane, priority="urgent")
     _, h2 = await _escalated(db, team.sam, priority="low", problem="Printer offline on floor 2")
@@ -158,13 +158,13 @@ async def test_queue_lists_others_escalations_oldest_first(db: Database, sign_in
     queue = doc.one(tag="ul", id="queue")
     assert queue.attrs["aria-live"] == "polite"
     rows = queue.find(cls="queue-item")
-    assert [r.attrs["data-handoff-id"] for r in rows] == [str(h1), str(h3)]  # not his own, oldest first
-    first = rows[0].text
+    assert [r.attrs["data-handoff-id"] for r in rows] == [str(h3), str(h1)]  # not his own, newest on top
+    first = rows[-1].text  # the oldest, at the bottom
     for expected in ("Outlook is failing to sync email", "Harbor Dental", "#12345", "urgent", "by Jane Doe"):
         assert expected in first, (expected, first)
     assert "4 steps" in first and "assessment being prepared" in first and "just now" in first
-    assert "high" in rows[1].text  # priority in words, not colour alone
-    assert rows[0].find(tag="a")[0].attrs["href"] == f"/sessions/{s1.id}/pickup"
+    assert "high" in rows[0].text  # priority in words, not colour alone
+    assert rows[-1].find(tag="a")[0].attrs["href"] == f"/sessions/{s1.id}/pickup"
     assert doc.one(id="queue-empty").attrs.get("hidden") is not None
     assert doc.one(id="queue-count").text == "2"
     assert doc.one(id="bell-count").text == "2"

@@ -62,9 +62,10 @@ async def make_team(db: Database, *, name: str | None = None) -> Team:
         account=account,
         junior=await make_user(db, account, name="Jamie Junior"),
         senior=await make_user(db, account, name="Sam Senior"),
-        other=await make_user(db, account, name="Olly Other"),
-        viewer=await make_user(db, account, role="viewer", name="Val Viewer"),
-        owner=await make_user(db, account, role="owner", name="Oona Owner"),
+        # no password (and no argon2 hashing) for whoever never signs in through a page
+        other=await make_user(db, account, name="Olly Other", password=None),
+        viewer=await make_user(db, account, role="viewer", name="Val Viewer", password=None),
+        owner=await make_user(db, account, role="owner", name="Oona Owner", password=None),
     )
 
 

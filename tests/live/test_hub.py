@@ -49,6 +49,8 @@ def sees(type: str, role: str, user: uuid.UUID, **fields: Any) -> bool:
         ("handoff.claimed", "engineer", True),
         ("summary.ready", "viewer", False),
         ("summary.ready", "engineer", True),
+        ("delivery.dead", "viewer", False),
+        ("delivery.dead", "engineer", True),
         ("notification.created", "owner", False),  # a bell item without its user reaches nobody
         ("session.something", "engineer", False),  # new types are private until decided
         ("session.something", "admin", True),

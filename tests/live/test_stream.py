@@ -7,9 +7,12 @@ import contextlib
 import random
 import socket
 import uuid
+from types import SimpleNamespace
 
 import httpx
 import psycopg
+import pytest
+from fastapi import FastAPI
 
 from relaydesk.app import create_app
 from relaydesk.db.uow import Database
@@ -53,8 +56,11 @@ async def test_headers_retry_ready_and_heartbeat(server: Served, db: Database) -
                 if msg.event == "comment" and msg.data == "ping":
                     pings.append(msg)
         assert await sse.quiet(0.2) == []
+        assert server.hub.subscriber_count(team.account.id) == 1
     raw = sse.seen
     assert raw[0].event == "comment" and raw[0].data == "relaydesk live"
+    # the client went away: its subscription goes too
+    await eventually(lambda: server.hub.subscriber_count() == 0, within=5)
 
 
 async def test_retry_field_is_sent(server: Served, db: Database) -> None:
@@ -370,3 +376,74 @@ async def test_private_park_event_reaches_only_its_owner_even_on_replay(server: 
         assert [m.event for m in await owner.take(1)] == ["handoff.tick"]
     async with SSE(server.url, headers=team.junior.headers, last_event_id=0) as junior:
         assert [m.event for m in await junior.take(2)] == ["session.parked", "handoff.tick"]
+
+
+async def test_a_stream_ends_after_its_maximum_life_and_resumes_from_its_id(
+    live_settings: Settings, db: Database
+) -> None:
+    """Streams are capped (an hour by default) so a revoked sign-in does not keep one open for ever;
+    the client reconnects with its Last-Event-ID, signs in again, and misses nothing."""
+    team = await make_team(db)
+    app = create_app(live_settings.model_copy(update={"live_stream_max_seconds": 1.0}))
+    with serve_in_thread(app) as url:
+        async with SSE(url, headers=team.owner.headers) as sse:
+            first = (await append(db, team.account.id, type="handoff.tick"))[0]
+            assert (await sse.next()).seq == first
+            await asyncio.wait_for(sse.ended.wait(), 5)
+        missed = await append(db, team.account.id, 2, type="handoff.tick")
+        async with SSE(url, headers=team.owner.headers, last_event_id=first) as again:
+            assert [m.seq for m in await again.take(2)] == missed
+
+
+async def test_every_app_follows_the_event_log_from_its_lifespan(app: FastAPI) -> None:
+    """The conftest `app` (create_app + its lifespan) runs the listener: no test has to start it."""
+    listener = app.state.live_listener
+    assert listener.connected and listener.backend_pid is not None
+    assert app.state.live_hub.subscriber_count() == 0
+
+
+async def test_the_openapi_document_describes_the_stream(client: httpx.AsyncClient) -> None:
+    document = await client.get("/api/openapi.json")
+    assert document.status_code == 200
+    live = document.json()["paths"]["/api/v1/live"]["get"]
+    assert "text/event-stream" in live["responses"]["200"]["content"]
+    assert [p["name"] for p in live["parameters"]] == ["since"]
+
+
+async def test_a_commit_landing_between_the_replays_two_reads_is_replayed_not_reset(
+    server: Served, db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay reads the newest position and the rows in one transaction, but READ COMMITTED
+    gives each statement its own snapshot: a commit can land between them. Force one there."""
+    from relaydesk.live import service, sse
+
+    team = await make_team(db)
+    aid = team.account.id
+    (last,) = await append(db, aid, type="handoff.tick")
+    armed = True
+
+    async def commit_one_between() -> None:
+        nonlocal armed
+        if armed:
+            armed = False
+            async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+                await conn.execute(
+                    "INSERT INTO events (account_id, seq, type, payload) SELECT %s, max(seq) + 1,"
+                    " 'handoff.between', '{}' FROM events WHERE account_id = %s",
+                    (aid, aid),
+                )
+
+    async def last_seq(uow, account_id):  # type: ignore[no-untyped-def]
+        value = await service.last_seq(uow, account_id)
+        await commit_one_between()
+        return value
+
+    async def events_after(uow, account_id, after, *, limit):  # type: ignore[no-untyped-def]
+        rows = await service.events_after(uow, account_id, after, limit=limit)
+        await commit_one_between()
+        return rows
+
+    monkeypatch.setattr(sse, "service", SimpleNamespace(last_seq=last_seq, events_after=events_after))
+    async with SSE(server.url, headers=team.owner.headers, last_event_id=last) as again:
+        got = await again.next()
+        assert (got.event, got.seq) == ("handoff.between", last + 1)

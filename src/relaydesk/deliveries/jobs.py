@@ -170,6 +170,7 @@ class DeliveryQueue:
             )
         }
         summaries: dict[uuid.UUID, sources.SummaryView | None] = {}
+        opened: dict[uuid.UUID, dict[str, str]] = {}
         now = _now()
         jobs = []
         for row in rows:
@@ -190,7 +191,9 @@ class DeliveryQueue:
                     await self._dead(uow, row, f"The {label} integration '{integration.name}' is turned off")
                     continue
                 try:
-                    secrets = integrations.open_secrets(self._secret_key, integration)
+                    if integration.id not in opened:
+                        opened[integration.id] = integrations.open_secrets(self._secret_key, integration)
+                    secrets = opened[integration.id]
                 except ValueError as exc:
                     await self._dead(uow, row, str(exc))
                     continue

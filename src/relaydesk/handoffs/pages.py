@@ -11,16 +11,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
 
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import service as handoffs
-from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
-from relaydesk.notifications.models import Notification
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -46,34 +43,18 @@ SUMMARY_STATES = {
 class NavCounts:
     open_escalations: int | None
     unread: int
+    # the last event this page reflects: the live stream replays from here, closing the gap
+    # between rendering the page and opening the stream
+    live_since: int = 0
 
 
 async def nav_counts(request: Request, uow: UowDep, actor: OptionalActor) -> None:
-    """The queue and bell counts of the header, in one query, for pages that render (GET).
-    Read by the template context processor from request.state."""
+    """The header's queue and bell counts and the live stream's starting point, in one query,
+    for pages that render (GET). Read by the template context processor from request.state."""
     if actor is None or request.method not in ("GET", "HEAD"):
         return
-    unread = (
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    if actor.at_least("engineer"):
-        # the same rows handoffs.queue lists: open escalations of others I may pick up
-        visible = [
-            Handoff.account_id == actor.account_id,
-            Handoff.intent == "escalate",
-            Handoff.status == "open",
-            Handoff.created_by_id != actor.user_id,
-        ]
-        if not actor.is_manager:
-            visible.append(or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id))
-        waiting = select(func.count()).select_from(Handoff).where(*visible).scalar_subquery()
-        open_count, unread_count = (await uow.session.execute(select(waiting, unread))).one()
-    else:
-        open_count, unread_count = None, await uow.scalar(select(unread))
-    request.state.nav_counts = NavCounts(open_escalations=open_count, unread=unread_count or 0)
+    waiting, unread, last_seq = await handoffs.header_counts(uow, actor)
+    request.state.nav_counts = NavCounts(open_escalations=waiting, unread=unread, live_since=last_seq)
 
 
 # --- view shapes -------------------------------------------------------------------------------
@@ -286,7 +267,8 @@ async def withdraw(handoff_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Resp
 @router.get("/queue")
 async def queue(request: Request, uow: UowDep, actor: PageActor) -> Response:
     actor.require("engineer", "pick up escalations")
-    items = await handoffs.queue(uow, actor)
+    # Newest on top, where live arrivals slide in; each row says how long it has waited.
+    items = list(reversed(await handoffs.queue(uow, actor)))
     return render(request, "handoffs/queue.html", items=items, summary_states=SUMMARY_STATES)
 
 

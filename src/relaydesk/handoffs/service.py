@@ -16,8 +16,10 @@ from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import BadInput, Conflict, NotFound, NotPermitted
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, HandoffOut, QueueItem
+from relaydesk.live.models import Event
 from relaydesk.live.service import append_event
 from relaydesk.notifications import service as notifications
+from relaydesk.notifications.models import Notification
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
 from relaydesk.worker import wake_workers
@@ -276,7 +278,7 @@ async def withdraw(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Hand
         actor_id=actor.user_id,
         session_id=session.id,
         handoff_id=handoff.id,
-        payload={"by": actor.name},
+        payload={"by": actor.name, "target_user_id": handoff.target_user_id},
     )
     await uow.flush()
     return handoff
@@ -352,7 +354,12 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
         actor_id=actor.user_id,
         session_id=session.id,
         handoff_id=handoff.id,
-        payload={"claimed_by": actor.name, "claimed_by_id": actor.user_id, "claimed_at": now},
+        payload={
+            "claimed_by": actor.name,
+            "claimed_by_id": actor.user_id,
+            "claimed_at": now,
+            "target_user_id": handoff.target_user_id,
+        },
     )
     await notifications.notify(
         uow,
@@ -477,6 +484,42 @@ async def latest_escalation(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
     return await _out(uow, handoff, HandoffDetail) if handoff else None
 
 
+def waiting_for(actor: Actor) -> list[Any]:
+    """The escalations `actor` could pick up: open, of their account, not their own; a targeted
+    one only for its target (admins and owners see all). The queue and the header count share it."""
+    rule = [
+        Handoff.account_id == actor.account_id,
+        Handoff.intent == "escalate",
+        Handoff.created_by_id != actor.user_id,
+    ]
+    if not actor.is_manager:
+        rule.append(or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id))
+    return rule
+
+
+async def header_counts(uow: UnitOfWork, actor: Actor) -> tuple[int | None, int, int]:
+    """(open escalations I could take — None for viewers, unread bell items, the account's last
+    event seq) in one round trip, for the header of every page."""
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    last_seq = select(func.coalesce(func.max(Event.seq), 0)).where(Event.account_id == actor.account_id)
+    waiting = (
+        select(func.count())
+        .select_from(Handoff)
+        .where(*waiting_for(actor), Handoff.status == "open")
+        .scalar_subquery()
+        if actor.at_least("engineer")
+        else None
+    )
+    columns = [unread, last_seq.scalar_subquery()] + ([waiting] if waiting is not None else [])
+    row = (await uow.session.execute(select(*columns))).one()
+    return (row[2] if waiting is not None else None), row[0] or 0, row[1] or 0
+
+
 async def queue(
     uow: UnitOfWork,
     actor: Actor,
@@ -496,19 +539,12 @@ async def queue(
         .join(Session, Session.id == Handoff.session_id)
         .join(escalator, escalator.id == Handoff.created_by_id)
         .outerjoin(claimer, claimer.id == Handoff.claimed_by_id)
-        .where(
-            Handoff.account_id == actor.account_id,
-            Handoff.intent == "escalate",
-            Handoff.created_by_id != actor.user_id,
-            Handoff.status == status,
-        )
+        .where(*waiting_for(actor), Handoff.status == status)
         .order_by(Handoff.created_at, Handoff.id)
         .limit(limit)
     )
-    if not actor.is_manager:
-        query = query.where(or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id))
-        if status != "open":
-            query = query.where(Handoff.claimed_by_id == actor.user_id)
+    if not actor.is_manager and status != "open":
+        query = query.where(Handoff.claimed_by_id == actor.user_id)
     if priority:
         query = query.where(Session.priority == priority)
     if target == "me":

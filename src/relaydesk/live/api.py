@@ -31,6 +31,7 @@ def _position(last_event_id: str | None, since: int | None) -> int | None:
 
 @router.get(
     "/live",
+    status_code=200,
     response_class=EventStreamResponse,
     responses={
         200: {

@@ -7,6 +7,7 @@ Everything stays inside the account (the hub routes by account id before this is
 - `handoff.*` is queue-level (problem, client, ticket, priority, escalator, step count, who claimed):
   every member, viewers included, since `GET /api/v1/handoffs` shows viewers the same rows;
 - `summary.*` carries the assessment, which only engineers and up may open (the pickup screen);
+  `delivery.*` (a message that gave up) is for the working roles too, like the session screens;
 - a handoff or summary event whose payload names a `target_user_id` was sent to one teammate:
   it reaches that teammate, its actor and the escalator, and admins and owners, as the queue does;
 - any other type reaches its actor and admins and owners only, until someone decides otherwise
@@ -34,7 +35,11 @@ class Audience:
 
 
 _MANAGERS = ROLE_RANK["admin"]
-_BROADCAST_RANK = {"handoff": ROLE_RANK["viewer"], "summary": ROLE_RANK["engineer"]}
+_BROADCAST_RANK = {
+    "handoff": ROLE_RANK["viewer"],
+    "summary": ROLE_RANK["engineer"],
+    "delivery": ROLE_RANK["engineer"],
+}
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

@@ -6,10 +6,12 @@ and every event up to it was committed before the replay began. The replay runs 
 transactions (one per batch) and records the last seq it covered; queued events at or below it
 are dropped.
 
-Why our own StreamingResponse and not sse-starlette: we need little of it (headers, a ping, a
-send timeout: a dozen lines here), and we need things it does not do for us: frames encoded once
-per event and shared by every subscriber, a ping that also advances the client's id past events it
-may not see, and the cut after a queue overflow. One dependency fewer, nothing to work around.
+Why our own StreamingResponse, not sse-starlette or FastAPI's yield-based EventSourceResponse: we need
+little of them (headers, a ping, a send timeout: a dozen lines here) and things they do not give
+us: frames encoded once per event and shared by every subscriber, a ping that also advances the
+client's id past events it may not see, the cut after a queue overflow, and a route that *returns*
+the response, so the actor's function-scoped transaction ends before the body streams (a `yield`
+endpoint would keep it open for the stream's life). One dependency fewer, nothing to work around.
 """
 
 from __future__ import annotations
@@ -126,8 +128,10 @@ async def event_stream(
             first = True
             while True:
                 async with db.uow(account_id) as uow:
-                    rows = await service.events_after(uow, account_id, sent, limit=REPLAY_BATCH)
+                    # The newest position first: each statement sees what committed before it, so
+                    # the rows read next include every event up to `latest` (and perhaps more).
                     latest = await service.last_seq(uow, account_id) if first else 0
+                    rows = await service.events_after(uow, account_id, sent, limit=REPLAY_BATCH)
                 if first:
                     reason = _refusal(after, rows, latest, config.retention)
                     if reason:

@@ -93,15 +93,19 @@ class SummaryQueue:
     # --- the loop's entry point ------------------------------------------------------------------
 
     async def run_once(self, db: Database) -> bool:
+        slot_free = self._call_slot_free()
+        # Drafts are due only when one can be finished: a call slot is free, or there is no model.
+        drafts = slot_free or self.config is None
         async with db.uow() as uow:
             due = await uow.rows(
-                text("SELECT handoff_id, account_id, summary_state FROM relaydesk_due_summaries(:n)"),
-                {"n": DUE_BATCH},
+                text(
+                    "SELECT handoff_id, account_id, summary_state FROM relaydesk_due_summaries(:n, :drafts)"
+                ),
+                {"n": DUE_BATCH, "drafts": drafts},
             )
-        for handoff_id, account_id, state in due:
-            if state == "draft" and not self._call_slot_free():
-                self._backlog = True  # taken again when a call finishes
-                continue
+        if not drafts:
+            self._backlog = True  # drafts waiting for a call slot are taken again when a call finishes
+        for handoff_id, account_id, _ in due:
             if await self._take(db, handoff_id, account_id):
                 return True
         return False
@@ -152,6 +156,14 @@ class SummaryQueue:
                     ),
                 )
                 job.lease_until = None
+            elif self.config is None:
+                # Drafted while a model was configured, which it no longer is: the draft is final.
+                draft = summaries.read_summary(handoff.summary) or offline.summarize(
+                    await summaries.handoff_material(uow, handoff), now=now
+                )
+                await summaries.save_summary(
+                    uow, handoff, draft.model_copy(update={"state": "ready", "updated_at": now})
+                )
             elif self._call_slot_free():
                 material = await summaries.handoff_material(uow, handoff)
                 draft = summaries.read_summary(handoff.summary) or offline.summarize(material, now=now)

@@ -52,7 +52,7 @@
     row.dataset.handoffId = e.handoff_id;
     row.dataset.sessionId = e.session_id;
     const link = el("a", "row-main");
-    link.href = p.link || "/sessions/" + e.session_id + "/pickup";
+    link.href = "/sessions/" + encodeURIComponent(e.session_id) + "/pickup";
     link.append(el("span", "problem", p.problem_summary));
     const meta = el("span", "meta");
     meta.append(el("span", "pill new", "new"), el("span", "pill " + p.priority, p.priority));
@@ -99,7 +99,7 @@
   on("ready", (hello) => { me = hello.user_id; role = hello.role; document.documentElement.dataset.live = "on"; });
   source.addEventListener("error", () => { document.documentElement.dataset.live = "off"; });
   on("handoff.created", arrived);
-  on("handoff.released", arrived);
+  on("handoff.released", (e) => { arrived(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
   on("handoff.withdrawn", (e) => { left(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
   on("handoff.claimed", (e) => {
     left(e);
