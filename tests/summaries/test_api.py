@@ -17,6 +17,7 @@ from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn
 from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
+from relaydesk.summaries import service as summaries_service
 from relaydesk.summaries.jobs import SummaryQueue
 from relaydesk.summaries.llm import NO_KEY_PLACEHOLDER, LlmConfig
 from relaydesk.summaries.schemas import Summary
@@ -218,6 +219,7 @@ async def test_concurrent_variant_requests_make_one_call(
     assert {r.status_code for r in replies} == {200}
     assert len({r.json()["text"] for r in replies}) == 1
     assert len(model.requests) == 1
+    assert summaries_service._variant_turns == {}  # nothing kept once nobody waits
 
 
 async def test_a_failed_model_variant_falls_back_to_the_template_with_the_reason(

@@ -379,10 +379,9 @@ async def test_a_draft_left_when_the_model_was_removed_is_finished_offline(
     db: Database, team: Team, vendor: Vendor
 ) -> None:
     handoff = await escalate(db, team.junior, await vpn_session(db, team.junior))
-    with_model = SummaryQueue(config=vendor.config(), max_calls=1)
-    with_model.calls.add(asyncio.ensure_future(asyncio.sleep(0)))  # every call slot busy
+    with_model = SummaryQueue(config=vendor.config())
+    with_model.max_calls = 0  # every call slot busy: the draft waits
     assert await with_model.run_once(db)
-    await with_model.idle()
     assert (await load_handoff(db, handoff)).summary_state == "draft"
 
     assert await drain(SummaryQueue(config=None), db) == 1

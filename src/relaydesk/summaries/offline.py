@@ -169,8 +169,9 @@ def imperative(sentence: str) -> str:
     first, _, rest = text.partition(" ")
     verb = _IMPERATIVE.get(first.lower())
     if verb is not None:
-        text = verb + (" " + rest if rest else "")
-    return shorten(_capital(text), _CHIP_CHARS)
+        text = _capital(verb) + (" " + rest if rest else "")
+    # Otherwise as written: a command such as "sudo apt-get install x" keeps its lower case.
+    return shorten(text, _CHIP_CHARS)
 
 
 def fix_steps(resolution: str) -> list[str]:

@@ -455,6 +455,7 @@ def _template(audience: Audience, case: offline.Audience) -> str:
 
 @dataclass
 class _VariantPlan:
+    handoff_id: uuid.UUID
     result: VariantResult | None
     prose: str
     note: str
@@ -479,12 +480,13 @@ async def _plan_variant(
     info = summary.variant_info.get(audience)
     if cached and info and info.source == offline.fingerprint(note) and not refresh:
         return _VariantPlan(
+            handoff.id,
             VariantResult(audience, cached, info.engine, info.fallback_reason, True, note),
             summary.summary_prose,
             note,
             case,
         )
-    return _VariantPlan(None, summary.summary_prose, note, case)
+    return _VariantPlan(handoff.id, None, summary.summary_prose, note, case)
 
 
 async def _save_variant(
@@ -512,8 +514,15 @@ async def _save_variant(
     await uow.flush()
 
 
-# Same-process callers for one variant wait for each other, so a double click makes one call.
-_variant_locks: dict[tuple[uuid.UUID, str], asyncio.Lock] = {}
+@dataclass
+class _Turn:
+    lock: asyncio.Lock
+    users: int = 0
+
+
+# Same-process callers for one variant wait for each other, so a double click makes one call. An entry
+# lives while someone holds or awaits it.
+_variant_turns: dict[tuple[uuid.UUID, str], _Turn] = {}
 
 
 async def make_variant(
@@ -532,36 +541,58 @@ async def make_variant(
     if plan.result is not None:
         return plan.result
 
-    lock = _variant_locks.setdefault((handoff_id, audience), asyncio.Lock())
-    async with lock:
-        if not refresh:
-            # Someone else may have made it while this caller waited for the lock.
-            async with db.uow(actor.account_id) as uow:
-                plan = await _plan_variant(uow, actor, handoff_id, audience, refresh=False)
-            if plan.result is not None:
-                return plan.result
-        run: RewriteRun | None = None
-        if config is not None:
-            run = await llm.rewrite(redact(plan.note), audience, config)
-        if run is not None and run.text:
-            result = VariantResult(audience, redact(run.text), run.model, None, False, plan.note)
-        else:
-            reason = f"{run.model}: {run.error}" if run is not None else None
-            result = VariantResult(
-                audience, _template(audience, plan.case), offline.ENGINE, reason, False, plan.note
+    key = (handoff_id, audience)
+    turn = _variant_turns.setdefault(key, _Turn(asyncio.Lock()))
+    turn.users += 1
+    try:
+        async with turn.lock:
+            return await _make_variant_in_turn(
+                db, actor, plan, audience=audience, config=config, refresh=refresh
             )
+    finally:
+        turn.users -= 1
+        if turn.users == 0:
+            _variant_turns.pop(key, None)
+
+
+async def _make_variant_in_turn(
+    db: Database,
+    actor: Actor,
+    plan: _VariantPlan,
+    *,
+    audience: Audience,
+    config: LlmConfig | None,
+    refresh: bool,
+) -> VariantResult:
+    handoff_id = plan.handoff_id
+    if not refresh:
+        # Someone else may have made it while this caller waited for its turn.
         async with db.uow(actor.account_id) as uow:
-            if run is not None:
-                await record_run(
-                    uow,
-                    run,
-                    account_id=actor.account_id,
-                    purpose=audience,
-                    handoff_id=handoff_id,
-                    requested_by_id=actor.user_id,
-                    output={"text": run.text} if run.text else None,
-                )
-            await _save_variant(uow, handoff_id, plan, result)
+            plan = await _plan_variant(uow, actor, handoff_id, audience, refresh=False)
+        if plan.result is not None:
+            return plan.result
+    run: RewriteRun | None = None
+    if config is not None:
+        run = await llm.rewrite(redact(plan.note), audience, config)
+    if run is not None and run.text:
+        result = VariantResult(audience, redact(run.text), run.model, None, False, plan.note)
+    else:
+        reason = f"{run.model}: {run.error}" if run is not None else None
+        result = VariantResult(
+            audience, _template(audience, plan.case), offline.ENGINE, reason, False, plan.note
+        )
+    async with db.uow(actor.account_id) as uow:
+        if run is not None:
+            await record_run(
+                uow,
+                run,
+                account_id=actor.account_id,
+                purpose=audience,
+                handoff_id=handoff_id,
+                requested_by_id=actor.user_id,
+                output={"text": run.text} if run.text else None,
+            )
+        await _save_variant(uow, handoff_id, plan, result)
     return result
 
 
