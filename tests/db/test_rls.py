@@ -15,6 +15,8 @@ from relaydesk.analytics.schemas import BaselineIn
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate, SettingsUpdate
+from relaydesk.summaries.jobs import SummaryQueue
+from relaydesk.summaries.models import ModelRun
 from tests.factories import escalate, login, make_account, make_session, make_step, make_user
 
 
@@ -51,8 +53,24 @@ async def _populate(db: Database, client) -> tuple:
     session = await make_session(db, jane)
     await make_step(db, jane, session)
     await login(client, jane.user.email)  # a web session row for A
-    # handoff, events, notifications, deliveries (the webhook), the SLA reminder, the summary job
-    await escalate(db, jane, session)
+    # handoff, events, notifications, deliveries (the webhook), the SLA reminder
+    handoff = await escalate(db, jane, session)
+    # the summary job (offline engine), suggestions for a second session, and a model run record
+    await SummaryQueue(config=None).run_once(db)
+    other = await make_session(db, jane, problem="VPN drops every 10 minutes")
+    assert (
+        await client.post(f"/api/v1/sessions/{other.id}/suggestions", headers=jane.headers)
+    ).status_code == 200
+    async with db.uow(a.id) as uow:
+        uow.add(
+            ModelRun(
+                account_id=a.id,
+                handoff_id=handoff.id,
+                purpose="assessment",
+                model="openai:test",
+                prompt_version="summary-v1",
+            )
+        )
     return a, b
 
 
@@ -119,7 +137,7 @@ async def test_account_b_sees_and_writes_nothing_of_account_a(
 
             # Writing a row that belongs to A, while scoped to B, is refused by the policy.
             forged = dict(a_rows[0][0])
-            if key != "id":
+            if key != "id" and "id" in forged:
                 forged["id"] = (
                     10**12 + uuid.uuid4().int % 10**6 if isinstance(forged["id"], int) else str(uuid.uuid4())
                 )

@@ -400,11 +400,14 @@ async def test_a_draft_that_keeps_failing_still_reaches_ready(
         raise RuntimeError("search index unavailable")
 
     monkeypatch.setattr(summaries, "handoff_material", broken)
+    monkeypatch.setattr(jobs, "RETRY_AFTER_SECONDS", 0.1)
     queue = SummaryQueue(config=None)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert await queue.run_once(db)
         state = (await load_handoff(db, handoff)).summary_state
         assert state == ("ready" if attempt == MAX_ATTEMPTS else "pending")
+        assert not await queue.run_once(db)  # not again at once
+        await asyncio.sleep(0.1 * attempt + 0.05)
     assert not await queue.run_once(db)
 
     summary = await summary_of(db, handoff)

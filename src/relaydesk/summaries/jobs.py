@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 # After this many failed attempts at the offline draft (a bug, bad data), the handoff gets a
 # minimal summary that says so, rather than staying pending forever (invariant 4).
 MAX_ATTEMPTS = 3
+RETRY_AFTER_SECONDS = 5.0
 DUE_BATCH = 20
 # A lease outlives the deadline by this much: connection teardown, the final write, a busy machine.
 LEASE_MARGIN_SECONDS = 15.0
@@ -192,6 +193,8 @@ class SummaryQueue:
         except Exception as exc:
             log.exception("summary draft failed for handoff %s", handoff.id)
             job.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            # Not again at once: a passing fault (a restart of the database, say) gets time to clear.
+            job.lease_until = now + timedelta(seconds=RETRY_AFTER_SECONDS * job.attempts)
             if job.attempts >= MAX_ATTEMPTS:
                 await summaries.save_summary(
                     uow, handoff, summaries.failed_summary(handoff, job.last_error, now=now)
