@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
 
     worker_poll_seconds: float = 2.0
-    run_worker: bool = Field(default=True, description="Run the job worker inside `serve` (off when separate "
-                             "`relaydesk worker` processes do it).")
+    run_worker: bool = Field(
+        default=True,
+        description="Run the job worker inside `serve` (off when separate "
+        "`relaydesk worker` processes do it).",
+    )
 
     llm_model: str | None = None
     llm_fast_model: str | None = None

@@ -39,8 +39,11 @@ extend_workspace(summaries_context)
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//") and not any(
-        c in target for c in "\\\t\r\n"
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(c in target for c in "\\\t\r\n")
     ):
         return target
     return "/sessions"
