@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.db.base import Base, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -22,6 +24,12 @@ class Session(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("length(btrim(problem_summary)) > 0", name="problem_summary"),
         Index("ix_sessions_account_status", "account_id", "status"),
+        Index(
+            "ix_sessions_search",
+            "search_document",
+            postgresql_using="gin",
+            postgresql_where=text("status = 'resolved'"),
+        ),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
@@ -35,6 +43,9 @@ class Session(IdMixin, TenantMixin, TimestampMixin, Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None]
+    # Kept by a database trigger when the session resolves (migration 0004); read by the similar-
+    # session search. Deferred: nothing else needs it loaded.
+    search_document: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
 
 
 class Step(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -305,7 +305,11 @@
     };
     try {
       if (!navigator.clipboard || !window.isSecureContext) throw new Error("no clipboard API");
-      await navigator.clipboard.writeText(source.value);
+      // A permission prompt nobody answers must not leave the button silent: fall back after 1 s.
+      await Promise.race([
+        navigator.clipboard.writeText(source.value),
+        new Promise((resolve, reject) => setTimeout(() => reject(new Error("clipboard timeout")), 1000)),
+      ]);
       done("Copied to the clipboard", false);
     } catch (error) {
       // No Clipboard API (plain http, older browsers): select the text and use the old command.
