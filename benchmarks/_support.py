@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 import statistics
@@ -15,7 +16,10 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from relaydesk.accounts import service as accounts
+from relaydesk.accounts.models import Account, User
 from relaydesk.db.migrate import upgrade
+from relaydesk.db.uow import UnitOfWork
 from relaydesk.db.urls import libpq_url, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +92,25 @@ def percentile(values: list[float], q: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+@dataclasses.dataclass
+class Team:
+    account: Account
+    junior: User
+    seniors: list[User]
+
+
+async def make_team(uow: UnitOfWork, name: str, seniors: int) -> Team:
+    """An account with a junior and `seniors` engineers (no passwords: benchmarks use tokens).
+    Leaves the unit of work scoped to the new account."""
+    account = await accounts.create_account(uow, name)
+    domain = f"{account.id.hex[:8]}.bench.test"
+
+    async def engineer(local: str, full_name: str) -> User:
+        return await accounts.add_user(
+            uow, account.id, email=f"{local}@{domain}", name=full_name, role="engineer", password=None
+        )
+
+    junior = await engineer("junior", "Jamie Junior")
+    return Team(account, junior, [await engineer(f"senior{n}", f"Senior {n}") for n in range(seniors)])

@@ -33,7 +33,7 @@ from tests.fakes.server import LocalServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
-from benchmarks._support import ROOT, ms, percentile, scratch_database
+from benchmarks._support import ROOT, make_team, ms, percentile, scratch_database
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database
@@ -172,21 +172,9 @@ async def _setup(
     db: Database, seniors: int, slack_url: str, escalations: int
 ) -> tuple[Actor, list[str], list[Any]]:
     async with db.uow() as uow:
-        account = await accounts.create_account(uow, "Bench MSP")
-        junior = await accounts.add_user(
-            uow, account.id, email="junior@bench.test", name="Jamie Junior", role="engineer", password=None
-        )
-        emails = []
-        for n in range(seniors):
-            senior = await accounts.add_user(
-                uow,
-                account.id,
-                email=f"senior{n}@bench.test",
-                name=f"Senior {n}",
-                role="engineer",
-                password=None,
-            )
-            emails.append(senior.email)
+        team = await make_team(uow, "Bench MSP", seniors)
+        account, junior = team.account, team.junior
+        emails = [senior.email for senior in team.seniors]
         owner = await accounts.add_user(
             uow, account.id, email="owner@bench.test", name="Owner", role="owner", password=None
         )

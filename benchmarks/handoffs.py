@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from benchmarks._support import ms, percentile, scratch_database, serve
+from benchmarks._support import make_team, ms, percentile, scratch_database, serve
 from relaydesk.accounts import service as accounts
 from relaydesk.db.uow import Database
 from relaydesk.sessions import service as sessions
@@ -23,18 +23,10 @@ from relaydesk.sessions.schemas import SessionCreate, StepCreate
 async def _team(db: Database, *, name: str, others: int) -> tuple[str, list[str]]:
     """An account with a junior and `others` engineers; returns their API tokens."""
     async with db.uow() as uow:
-        account = await accounts.create_account(uow, name)
-        tokens = []
-        for n in range(others + 1):
-            user = await accounts.add_user(
-                uow,
-                account.id,
-                email=f"{n}@{account.id.hex[:8]}.bench.test",
-                name=f"Engineer {n}",
-                role="engineer",
-                password=None,
-            )
-            tokens.append((await accounts.issue_api_token(uow, user, label="bench"))[0])
+        team = await make_team(uow, name, others)
+        tokens = [
+            (await accounts.issue_api_token(uow, u, label="bench"))[0] for u in [team.junior, *team.seniors]
+        ]
     return tokens[0], tokens[1:]
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks._support import free_port, ms, percentile, scratch_database
+from benchmarks._support import free_port, make_team, ms, percentile, scratch_database
 from relaydesk.accounts import service as accounts
 from relaydesk.db.uow import Database
 from relaydesk.handoffs import service as handoffs
@@ -204,21 +204,9 @@ def client_process(targets: list[tuple[str, int, str]], conn: mp.connection.Conn
 
 async def _setup(db: Database, users: int, escalations: int) -> tuple[object, list[str], list[uuid.UUID]]:
     async with db.uow() as uow:
-        account = await accounts.create_account(uow, "Fan-out MSP")
-        junior = await accounts.add_user(
-            uow, account.id, email="junior@fanout.test", name="Jamie Junior", role="engineer", password=None
-        )
-        tokens = []
-        for n in range(users):
-            senior = await accounts.add_user(
-                uow,
-                account.id,
-                email=f"senior{n}@fanout.test",
-                name=f"Senior {n}",
-                role="engineer",
-                password=None,
-            )
-            tokens.append((await accounts.issue_api_token(uow, senior, label="bench"))[0])
+        team = await make_team(uow, "Fan-out MSP", users)
+        account, junior = team.account, team.junior
+        tokens = [(await accounts.issue_api_token(uow, senior, label="bench"))[0] for senior in team.seniors]
         actor = accounts.actor_for(junior, via="token")
     session_ids = []
     for n in range(escalations):
