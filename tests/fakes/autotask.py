@@ -1,13 +1,22 @@
 """Autotask PSA REST v1.0, the part Relaydesk uses.
 
 Zone lookup: GET /atservicesrest/v1.0/zoneInformation?user=… answers the zone's base URL
-(here `{server}/zone5/atservicesrest/`); an unknown user gets 404. Zone calls need the
-`ApiIntegrationCode`, `UserName` and `Secret` headers (401 otherwise) and answer errors as
-`{"errors": ["…"]}`, validation failures as 500 the way Autotask does.
+(here `{server}/zone5/atservicesrest/`). An unknown (or blank) user gets 500: django-autotask's
+`get_zone_info` says "AT returns 500 if username is blank or incorrect" and reads a JSON body
+from it; the body's wording here is ours. Zone calls need the `ApiIntegrationCode`, `UserName`
+and `Secret` headers (401 otherwise) and answer errors as `{"errors": ["…"]}`, validation
+failures as 500 the way Autotask does.
 
     GET  V1.0/Tickets/{id}                    {"item": {…}}; unknown id: 404, or 200 {"item": null}
                                               when `unknown_ticket == "null"`
-    GET  V1.0/Tickets/{id}/Notes              {"items": […], "pageDetails": {…, "nextPageUrl"}}
+    GET  V1.0/Tickets/{id}/Notes              {"items": […], "pageDetails": {"count", "requestCount",
+                                              "prevPageUrl", "nextPageUrl"}}, `page_size` a page.
+                                              nextPageUrl is absolute and answered with GET, the
+                                              method of the first page (django-autotask follows
+                                              next_url with the request's own method); a POST
+                                              there would add a note. `next_host_case = "upper"`
+                                              writes its host in capitals (serve the fake as
+                                              `localhost` to see it): host names have no case.
     POST V1.0/Tickets/{id}/Notes              200 {"itemId": n}; title, description, noteType and
                                               publish required, noteType/publish from the picklists
     GET  V1.0/Tickets/entityInformation/fields  the priority picklist
@@ -45,6 +54,7 @@ class FakeAutotask(FakeVendor):
     def __init__(self) -> None:
         self.unknown_ticket: Literal["404", "null"] = "404"
         self.page_size = 500
+        self.next_host_case: Literal["as-is", "upper"] = "as-is"
         self.tickets: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
@@ -66,6 +76,7 @@ class FakeAutotask(FakeVendor):
     def reset_state(self) -> None:
         self.unknown_ticket = "404"
         self.page_size = 500
+        self.next_host_case = "as-is"
         self.tickets = {
             81234: {
                 "id": 81234,
@@ -107,7 +118,7 @@ class FakeAutotask(FakeVendor):
 
     async def _zone_information(self, request: Request) -> Response:
         if request.query_params.get("user", "").lower() != USER.lower():
-            return _errors(404, "Zone information could not be determined for the given user")
+            return _errors(500, "Zone information could not be determined for the given user")
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             {"zoneName": "Fake Zone 5", "url": base + ZONE_PATH, "webUrl": base + "/ww5/", "ci": 5}
@@ -153,12 +164,14 @@ class FakeAutotask(FakeVendor):
         notes = self.notes.get(ticket, [])
         chunk = notes[(page - 1) * self.page_size : page * self.page_size]
         more = page * self.page_size < len(notes)
-        next_url = str(request.url.replace(query=f"page={page + 1}")) if more else None
+        next_url = request.url.replace(query=f"page={page + 1}") if more else None
+        if next_url is not None and self.next_host_case == "upper":
+            next_url = next_url.replace(hostname=str(next_url.hostname).upper())
         details = {
             "count": len(chunk),
             "requestCount": self.page_size,
             "prevPageUrl": None,
-            "nextPageUrl": next_url,
+            "nextPageUrl": str(next_url) if next_url is not None else None,
         }
         return JSONResponse({"items": chunk, "pageDetails": details})
 

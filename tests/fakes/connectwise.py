@@ -3,9 +3,18 @@
 Every request needs `Authorization: Basic base64(company+public:private)` (401 otherwise) and a
 `clientId` header (400 otherwise). Error bodies are `{"code", "message", "errors": [...]}`.
 
-    GET  service/tickets/{id}          the ticket; 404 NotFound for an unknown id
-    GET  service/tickets/{id}/notes    page/pageSize/orderBy, and `conditions` of the form
-                                       text contains "…" (or 400 when `reject_conditions`)
+    GET  service/tickets/{id}          the ticket; 404 NotFound for an unknown id. No
+                                       `initialDescription`: the Manage schema marks it "only
+                                       available for POST, will not be returned in the response"
+                                       (the field's description in ConnectWise's published
+                                       OpenAPI document, as carried by pyconnectwise's Ticket
+                                       model). The text lives on as the ticket's first note, the
+                                       one with `detailDescriptionFlag` (`description_note`).
+    GET  service/tickets/{id}/notes    page/pageSize/orderBy (`id asc` or `id desc`, else by id),
+                                       and `conditions` of the form text contains "…". When
+                                       `reject_conditions` is a status (400, 403, 404, …) every
+                                       `conditions` query gets it: Manage versions and security
+                                       roles differ in how they refuse a search on note text.
     POST service/tickets/{id}/notes    201 with the note; 400 InvalidObject when text is empty
                                        or no flag of detailDescription/internalAnalysis/resolution
                                        is true
@@ -28,6 +37,7 @@ COMPANY, PUBLIC_KEY, PRIVATE_KEY = "acmemsp", "PubKey123", "PrivKey-very-secret"
 CLIENT_ID = "3f1e0b9a-7c1d-4b7e-9a55-8c2d1f0e6a42"
 _CONTAINS = re.compile(r'^text contains "([^"]*)"$')
 FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
+DESCRIPTION = "Since Monday, Outlook prompts every few minutes."
 
 
 def _error(status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> Response:
@@ -39,9 +49,10 @@ def _error(status: int, code: str, message: str, errors: list[dict[str, Any]] | 
 
 class FakeConnectWise(FakeVendor):
     def __init__(self) -> None:
-        self.reject_conditions = False
+        self.reject_conditions: int | None = None
         self.tickets: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.descriptions: dict[int, dict[str, Any]] = {}
         self._next_note = 5000
         super().__init__()
         self.reset_state()
@@ -54,7 +65,7 @@ class FakeConnectWise(FakeVendor):
         ]
 
     def reset_state(self) -> None:
-        self.reject_conditions = False
+        self.reject_conditions = None
         self.tickets = {
             4711: {
                 "id": 4711,
@@ -62,10 +73,20 @@ class FakeConnectWise(FakeVendor):
                 "company": {"id": 250, "identifier": "Contoso", "name": "Contoso Ltd"},
                 "priority": {"id": 8, "name": "Priority 2 - High"},
                 "status": {"id": 16, "name": "In Progress"},
-                "initialDescription": "Since Monday, Outlook prompts every few minutes.",
             }
         }
         self.notes = {4711: []}
+        self.descriptions = {}
+        self.describe(4711, DESCRIPTION)
+
+    def describe(self, ticket: int, text: str) -> dict[str, Any]:
+        """What Manage makes of a ticket's `initialDescription` on POST: its first note.
+
+        Kept apart from `notes` (the notes added since), with an id below theirs."""
+        flags = {flag: flag == "detailDescriptionFlag" for flag in FLAGS}
+        note = {"id": len(self.descriptions) + 1, "ticketId": ticket, "text": text, **flags}
+        self.descriptions[ticket] = note
+        return note
 
     def add_existing_note(self, ticket: int, text: str, **flags: bool) -> dict[str, Any]:
         self._next_note += 1
@@ -98,15 +119,18 @@ class FakeConnectWise(FakeVendor):
         ticket = request.path_params["id"]
         if ticket not in self.tickets:
             return self._missing(ticket)
-        notes = list(self.notes.get(ticket, []))
+        description = self.descriptions.get(ticket)
+        notes = ([description] if description else []) + list(self.notes.get(ticket, []))
         conditions = request.query_params.get("conditions")
         if conditions:
             match = _CONTAINS.match(conditions.strip())
-            if self.reject_conditions or not match:
+            if self.reject_conditions is not None:
+                return _error(self.reject_conditions, "InvalidConditions", f"Cannot search on: {conditions}")
+            if not match:
                 return _error(400, "InvalidConditions", f"Could not parse conditions: {conditions}")
             notes = [note for note in notes if match.group(1) in note["text"]]
-        if request.query_params.get("orderBy", "").replace(" ", "").lower() == "iddesc":
-            notes.sort(key=lambda note: note["id"], reverse=True)
+        order = request.query_params.get("orderBy", "").replace(" ", "").lower()
+        notes.sort(key=lambda note: note["id"], reverse=order == "iddesc")
         size = min(int(request.query_params.get("pageSize", "25")), 1000)
         page = int(request.query_params.get("page", "1"))
         return JSONResponse(notes[(page - 1) * size : page * size])

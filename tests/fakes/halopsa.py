@@ -1,12 +1,26 @@
-"""HaloPSA, the part Relaydesk uses: /auth/token and /api/{Tickets,Actions}.
+"""HaloPSA, the part Relaydesk uses: /api/authinfo, the token endpoint and /api/{Tickets,Actions}.
 
-Tokens: POST /auth/token (form) with grant_type=client_credentials, the right client id and
-secret (else 400 invalid_client). A token is issued whatever the scope, but API calls with a
-token whose scope is not `all`, an expired one (`expires_in`, on the fake's clock) or a revoked
-one (`revoke_tokens()`) get 401 — as Halo does.
+Auth discovery: GET /api/authinfo answers {"auth_url", "tenant_id"}, which HaloAPI's
+`Connect-HaloAPI` reads to find the token endpoint (`{auth_url}/token`, `?tenant=` from
+`tenant_id`). `auth_path` moves the authorisation server off the usual `/auth` (so a client
+that assumes `/auth/token` gets 404); `authinfo = False` makes the endpoint 404, as on an
+instance without it; `tenant_id` fills the reply's tenant, and when set a token request must
+name it (`?tenant=`) or get 400 invalid_request.
+
+Tokens: POST {auth_path}/token (form) with grant_type=client_credentials, the right client id
+and secret (else 400 invalid_client). A token is issued whatever the scope, but API calls with
+a token whose scope is not `all`, an expired one (`expires_in`, on the fake's clock) or a
+revoked one (`revoke_tokens()`) get 401 — as Halo does.
 
     GET  /api/Tickets/{id}          the ticket; 404 for an unknown id
-    GET  /api/Actions?ticket_id=    {"record_count", "actions": […]} (or a bare list, `list_style`)
+    GET  /api/Actions?ticket_id=    {"record_count", "actions": […]} (or a bare list, `list_style`).
+                                    `note_html` only with includehtmlnote=true (the HaloPSA schema;
+                                    HaloAPI's -IncludeHTMLNote); without it this fake sends no note
+                                    text at all, the strict reading of a reply whose plain `note` is
+                                    undocumented. `count` caps the list; with pageinate=true,
+                                    `page_size`/`page_no` page it and `record_count` is the total
+                                    (HaloAPI's New-HaloGETRequest). Without either, `default_count`
+                                    actions, newest first: the schema leaves the default unsaid.
     POST /api/Actions               body must be a JSON array of actions, each with ticket_id;
                                     answers the created action as an object or an array (`reply_style`)
 """
@@ -33,6 +47,10 @@ class FakeHalo(FakeVendor):
         self.expires_in = 3600
         self.reply_style: Literal["object", "array"] = "object"
         self.list_style: Literal["object", "array"] = "object"
+        self.auth_path = "/auth"
+        self.authinfo = True
+        self.tenant_id: str | None = None
+        self.default_count = 25
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (scope, expires at)
         self.tickets: dict[int, dict[str, Any]] = {}
         self.actions: list[dict[str, Any]] = []
@@ -42,7 +60,8 @@ class FakeHalo(FakeVendor):
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/auth/token", self._token, methods=["POST"]),
+            Route("/api/authinfo", self._authinfo, methods=["GET"]),
+            Route("/{auth:path}/token", self._token, methods=["POST"]),
             Route("/api/Tickets/{id:int}", self._ticket, methods=["GET"]),
             Route("/api/Actions", self._list_actions, methods=["GET"]),
             Route("/api/Actions", self._add_actions, methods=["POST"]),
@@ -52,6 +71,10 @@ class FakeHalo(FakeVendor):
         self.expires_in = 3600
         self.reply_style = "object"
         self.list_style = "object"
+        self.auth_path = "/auth"
+        self.authinfo = True
+        self.tenant_id = None
+        self.default_count = 25
         self.tokens = {}
         self.actions = []
         self.tickets = {
@@ -70,13 +93,25 @@ class FakeHalo(FakeVendor):
         self.tokens.clear()
 
     def token_requests(self) -> int:
-        return len(self.requests_to("/auth/token"))
+        return len([r for r in self.requests if r.path.endswith("/token")])
 
     def add_existing_action(self, ticket: int, note: str) -> dict[str, Any]:
         self._next_action += 1
-        action = {"id": self._next_action, "ticket_id": ticket, "outcome": "Private Note", "note": note}
+        action = {
+            "id": self._next_action,
+            "ticket_id": ticket,
+            "outcome": "Private Note",
+            "note": note,
+            "note_html": note.replace("\n", "<br>"),
+        }
         self.actions.append(action)
         return action
+
+    async def _authinfo(self, request: Request) -> Response:
+        if not self.authinfo:
+            return JSONResponse("Not found", status_code=404)
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"auth_url": base + self.auth_path, "tenant_id": self.tenant_id})
 
     def _unauthorized(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -86,6 +121,12 @@ class FakeHalo(FakeVendor):
         return None
 
     async def _token(self, request: Request) -> Response:
+        if "/" + request.path_params["auth"] != self.auth_path:
+            return Response("Not found", status_code=404)
+        if self.tenant_id is not None and request.query_params.get("tenant") != self.tenant_id:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "Unknown tenant"}, status_code=400
+            )
         form = await request.form()
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
@@ -109,11 +150,24 @@ class FakeHalo(FakeVendor):
     async def _list_actions(self, request: Request) -> Response:
         if denied := self._unauthorized(request):
             return denied
-        ticket = int(request.query_params.get("ticket_id", "0"))
-        found = [action for action in self.actions if action["ticket_id"] == ticket]
+        query = request.query_params
+        ticket = int(query.get("ticket_id", "0"))
+        found = sorted(
+            (action for action in self.actions if action["ticket_id"] == ticket),
+            key=lambda action: action["id"],
+            reverse=True,
+        )
+        total = len(found)
+        if query.get("pageinate") == "true":
+            size = int(query.get("page_size", "50"))
+            page = int(query.get("page_no", "1"))
+            found = found[(page - 1) * size : page * size]
+        found = found[: int(query.get("count", self.default_count))]
+        if query.get("includehtmlnote") != "true":
+            found = [{k: v for k, v in a.items() if k not in ("note", "note_html")} for a in found]
         if self.list_style == "array":
             return JSONResponse(found)
-        return JSONResponse({"record_count": len(found), "actions": found})
+        return JSONResponse({"record_count": total, "actions": found})
 
     async def _add_actions(self, request: Request) -> Response:
         if denied := self._unauthorized(request):

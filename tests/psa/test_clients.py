@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -29,35 +27,8 @@ from relaydesk.psa.halopsa import HaloPsaClient
 from tests.fakes import autotask as at
 from tests.fakes import connectwise as cw
 from tests.fakes import halopsa as halo
-from tests.fakes.server import LocalServer, serving
-
-MARKER = "relaydesk:delivery:0b7c2d"
-NOTE = "Escalated to the network team.\nLikely cause: MTU mismatch on the new firewall."
-
-Served = TypeVar("Served", bound=LocalServer[Any])
-
-
-def _fresh(server: Served) -> Served:
-    server.app.reset()
-    server.start()
-    return server
-
-
-def _secret_free(failure: DeliveryFailed, *secrets: str) -> None:
-    for secret in secrets:
-        assert secret not in failure.message
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-async def impatient() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=0.3) as client:
-        yield client
+from tests.fakes.server import LocalServer
+from tests.psa.vendors import MARKER, NOTE, Clock, at_config, cw_config, halo_client, secret_free
 
 
 def test_marker_tokens_are_bracketed_and_narrow() -> None:
@@ -70,28 +41,6 @@ def test_marker_tokens_are_bracketed_and_narrow() -> None:
 # -- ConnectWise -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cw_server() -> Iterator[LocalServer[cw.FakeConnectWise]]:
-    with serving(cw.FakeConnectWise()) as server:
-        yield server
-
-
-@pytest.fixture
-def cw_fake(cw_server: LocalServer[cw.FakeConnectWise]) -> LocalServer[cw.FakeConnectWise]:
-    return _fresh(cw_server)
-
-
-def _cw_config(server: LocalServer[Any], **changes: str) -> ConnectWiseConfig:
-    config = ConnectWiseConfig(
-        site=server.url,
-        company_id=cw.COMPANY,
-        public_key=cw.PUBLIC_KEY,
-        private_key=cw.PRIVATE_KEY,
-        client_id=cw.CLIENT_ID,
-    )
-    return replace(config, **changes)
-
-
 def test_connectwise_config() -> None:
     config = ConnectWiseConfig("api-na.myconnectwise.net", "acme", "pub", "priv", "cid")
     assert config.api_base == "https://api-na.myconnectwise.net/v4_6_release/apis/3.0/"
@@ -101,7 +50,7 @@ def test_connectwise_config() -> None:
 async def test_connectwise_internal_note(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     ref = await client.add_note("4711", NOTE, internal=True, marker=MARKER)
     stored = cw_fake.app.notes[4711][-1]
     assert ref == NoteRef(str(stored["id"]))
@@ -116,7 +65,7 @@ async def test_connectwise_internal_note(
 async def test_connectwise_public_note(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    await ConnectWiseClient(_cw_config(cw_fake), client=http).add_note(
+    await ConnectWiseClient(cw_config(cw_fake), client=http).add_note(
         "#4711", NOTE, internal=False, marker=MARKER
     )
     assert cw_fake.app.notes[4711][-1]["detailDescriptionFlag"] is True
@@ -125,9 +74,9 @@ async def test_connectwise_public_note(
 async def test_connectwise_fake_requires_a_flag(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     response = await http.post(
-        f"{_cw_config(cw_fake).api_base}service/tickets/4711/notes",
+        f"{cw_config(cw_fake).api_base}service/tickets/4711/notes",
         json={
             "text": "x",
             "detailDescriptionFlag": False,
@@ -151,7 +100,7 @@ async def test_connectwise_invalid_object_is_readable(
         },
     )
     with pytest.raises(DeliveryFailed) as failed:
-        await ConnectWiseClient(_cw_config(cw_fake), client=http).add_note(
+        await ConnectWiseClient(cw_config(cw_fake), client=http).add_note(
             "4711", NOTE, internal=True, marker=MARKER
         )
     assert not failed.value.retryable and failed.value.status == 400
@@ -164,24 +113,24 @@ async def test_connectwise_invalid_object_is_readable(
 async def test_connectwise_bad_keys(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake, private_key="Wr0ngPrivate"), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake, private_key="Wr0ngPrivate"), client=http)
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("4711", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 401
     assert "check the API keys in Settings → Integrations" in failed.value.message
-    _secret_free(failed.value, "Wr0ngPrivate", cw.PUBLIC_KEY)
+    secret_free(failed.value, "Wr0ngPrivate", cw.PUBLIC_KEY)
 
-    wrong_client = ConnectWiseClient(_cw_config(cw_fake, client_id="not-registered"), client=http)
+    wrong_client = ConnectWiseClient(cw_config(cw_fake, client_id="not-registered"), client=http)
     with pytest.raises(DeliveryFailed) as client_id:
         await wrong_client.get_ticket("4711")
     assert not client_id.value.retryable and "clientId was refused" in client_id.value.message
-    _secret_free(client_id.value, "not-registered")
+    secret_free(client_id.value, "not-registered")
 
 
 async def test_connectwise_unknown_ticket(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("123", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 404
@@ -194,7 +143,7 @@ async def test_connectwise_unknown_ticket(
 async def test_connectwise_get_ticket(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     assert await client.get_ticket("4711") == TicketInfo(
         ticket_id="4711",
         summary="Outlook keeps asking for the password",
@@ -209,7 +158,7 @@ async def test_connectwise_get_ticket(
 async def test_connectwise_find_note_by_conditions(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     cw_fake.app.add_existing_note(4711, f"older\n\n[{MARKER}0]")  # a marker that merely starts the same
     assert await client.find_note("4711", MARKER) is None
     ref = await client.add_note("4711", NOTE, internal=True, marker=MARKER)
@@ -221,11 +170,11 @@ async def test_connectwise_find_note_by_conditions(
 async def test_connectwise_find_note_pages_without_conditions(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    cw_fake.app.reject_conditions = True
+    cw_fake.app.reject_conditions = 400
     target = cw_fake.app.add_existing_note(4711, f"the one\n\n[{MARKER}]", internalAnalysisFlag=True)
     for number in range(150):
         cw_fake.app.add_existing_note(4711, f"chatter {number}", detailDescriptionFlag=True)
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     assert await client.find_note("4711", MARKER) == NoteRef(str(target["id"]))
     pages = [r.query.get("page") for r in cw_fake.app.requests_to("/notes", "GET")]
     assert pages == [None, "1", "2"]  # the refused conditions query, then two pages
@@ -234,7 +183,7 @@ async def test_connectwise_find_note_pages_without_conditions(
 async def test_connectwise_add_note_once(
     cw_fake: LocalServer[cw.FakeConnectWise], http: httpx.AsyncClient
 ) -> None:
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     first = await add_note_once(client, "4711", NOTE, internal=True, marker=MARKER)
     again = await add_note_once(client, "4711", NOTE, internal=True, marker=MARKER)
     assert again == NoteRef(first.external_id, existing=True) and not first.existing
@@ -249,7 +198,7 @@ async def test_connectwise_transient(
         status=status, body={"code": "TooBusy", "message": "Try again later"}, retry_after="9"
     )
     with pytest.raises(DeliveryFailed) as failed:
-        await ConnectWiseClient(_cw_config(cw_fake), client=http).add_note(
+        await ConnectWiseClient(cw_config(cw_fake), client=http).add_note(
             "4711", NOTE, internal=True, marker=MARKER
         )
     assert failed.value.retryable and failed.value.retry_after == 9 and failed.value.status == status
@@ -261,10 +210,10 @@ async def test_connectwise_down_slow_garbled(
 ) -> None:
     cw_fake.app.hang_next()
     with pytest.raises(DeliveryFailed) as slow:
-        await ConnectWiseClient(_cw_config(cw_fake), client=impatient).get_ticket("4711")
+        await ConnectWiseClient(cw_config(cw_fake), client=impatient).get_ticket("4711")
     assert slow.value.retryable and slow.value.message == "ConnectWise did not answer within the timeout"
 
-    client = ConnectWiseClient(_cw_config(cw_fake), client=http)
+    client = ConnectWiseClient(cw_config(cw_fake), client=http)
     cw_fake.app.malformed_next(kind="garbage")
     with pytest.raises(DeliveryFailed) as garbage:
         await client.add_note("4711", NOTE, internal=True, marker=MARKER)
@@ -284,37 +233,13 @@ async def test_connectwise_down_slow_garbled(
 # -- Autotask --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def at_server() -> Iterator[LocalServer[at.FakeAutotask]]:
-    with serving(at.FakeAutotask()) as server:
-        yield server
-
-
-@pytest.fixture
-def at_fake(at_server: LocalServer[at.FakeAutotask]) -> LocalServer[at.FakeAutotask]:
-    autotask.clear_zone_cache()
-    return _fresh(at_server)
-
-
-def _at_config(server: LocalServer[at.FakeAutotask], **changes: Any) -> AutotaskConfig:
-    config = AutotaskConfig(
-        username=at.USER,
-        secret=at.SECRET,
-        integration_code=at.INTEGRATION_CODE,
-        zone_lookup_url=server.app.lookup_url(server.url),
-    )
-    return replace(config, **changes)
-
-
 async def test_autotask_note_and_cached_zone(
     at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient
 ) -> None:
-    ref = await AutotaskClient(_at_config(at_fake), client=http).add_note(
+    ref = await AutotaskClient(at_config(at_fake), client=http).add_note(
         "81234", NOTE, internal=True, marker=MARKER
     )
-    await AutotaskClient(_at_config(at_fake), client=http).add_note(
-        "81234", NOTE, internal=False, marker="m2"
-    )
+    await AutotaskClient(at_config(at_fake), client=http).add_note("81234", NOTE, internal=False, marker="m2")
     internal, public = at_fake.app.notes[81234]
     assert ref == NoteRef(str(internal["id"]))
     assert internal["title"] == "Escalated to the network team."
@@ -341,7 +266,7 @@ async def test_autotask_fake_refuses_root_ticketnotes(
 
 
 async def test_autotask_get_ticket(at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient) -> None:
-    client = AutotaskClient(_at_config(at_fake), client=http)
+    client = AutotaskClient(at_config(at_fake), client=http)
     assert await client.get_ticket("81234") == TicketInfo(
         ticket_id="81234",
         summary="Printer on 3rd floor offline",
@@ -356,7 +281,7 @@ async def test_autotask_unknown_ticket(
     at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient, style: Any
 ) -> None:
     at_fake.app.unknown_ticket = style
-    client = AutotaskClient(_at_config(at_fake), client=http)
+    client = AutotaskClient(at_config(at_fake), client=http)
     assert await client.get_ticket("5") is None
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("5", NOTE, internal=True, marker=MARKER)
@@ -370,7 +295,7 @@ async def test_autotask_find_note_follows_pages(
     for number in range(4):
         at_fake.app.add_existing_note(81234, f"note {number}")
     target = at_fake.app.add_existing_note(81234, f"ours\n\n[{MARKER}]")
-    client = AutotaskClient(_at_config(at_fake), client=http)
+    client = AutotaskClient(at_config(at_fake), client=http)
     assert await client.find_note("81234", MARKER) == NoteRef(str(target["id"]))
     assert await client.find_note("81234", "relaydesk:other") is None
     assert len(at_fake.app.requests_to("/Notes", "GET")) == 6  # three pages, twice
@@ -379,18 +304,18 @@ async def test_autotask_find_note_follows_pages(
 async def test_autotask_bad_credentials(
     at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient
 ) -> None:
-    client = AutotaskClient(_at_config(at_fake, secret="Wr0ngSecret"), client=http)
+    client = AutotaskClient(at_config(at_fake, secret="Wr0ngSecret"), client=http)
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("81234", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 401
     assert "check the API keys in Settings → Integrations" in failed.value.message
-    _secret_free(failed.value, "Wr0ngSecret", at.INTEGRATION_CODE)
+    secret_free(failed.value, "Wr0ngSecret", at.INTEGRATION_CODE)
 
 
 async def test_autotask_unknown_api_user(
     at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient
 ) -> None:
-    client = AutotaskClient(_at_config(at_fake, username="nobody@acme.example"), client=http)
+    client = AutotaskClient(at_config(at_fake, username="nobody@acme.example"), client=http)
     with pytest.raises(DeliveryFailed) as failed:
         await client.get_ticket("81234")
     assert (
@@ -402,7 +327,7 @@ async def test_autotask_unknown_api_user(
 async def test_autotask_picklist_settings_rejected(
     at_fake: LocalServer[at.FakeAutotask], http: httpx.AsyncClient
 ) -> None:
-    client = AutotaskClient(_at_config(at_fake, note_type=9), client=http)
+    client = AutotaskClient(at_config(at_fake, note_type=9), client=http)
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("81234", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 500
@@ -419,7 +344,7 @@ async def test_autotask_transient(
         status=status, body={"errors": ["Database timeout"]}, retry_after="60", only="/Notes"
     )
     with pytest.raises(DeliveryFailed) as failed:
-        await AutotaskClient(_at_config(at_fake), client=http).add_note(
+        await AutotaskClient(at_config(at_fake), client=http).add_note(
             "81234", NOTE, internal=True, marker=MARKER
         )
     assert failed.value.retryable and failed.value.retry_after == 60 and fragment in failed.value.message
@@ -430,10 +355,10 @@ async def test_autotask_down_slow_garbled(
 ) -> None:
     at_fake.app.hang_next(only="/Notes")
     with pytest.raises(DeliveryFailed) as slow:
-        await AutotaskClient(_at_config(at_fake), client=impatient).find_note("81234", MARKER)
+        await AutotaskClient(at_config(at_fake), client=impatient).find_note("81234", MARKER)
     assert slow.value.retryable and "did not answer" in slow.value.message
 
-    client = AutotaskClient(_at_config(at_fake), client=http)
+    client = AutotaskClient(at_config(at_fake), client=http)
     at_fake.app.malformed_next(kind="garbage", only="/Tickets/")
     with pytest.raises(DeliveryFailed) as garbage:
         await client.get_ticket("81234")
@@ -449,44 +374,12 @@ async def test_autotask_down_slow_garbled(
 # -- HaloPSA ---------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def halo_clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def halo_server(halo_clock: Clock) -> Iterator[LocalServer[halo.FakeHalo]]:
-    with serving(halo.FakeHalo(clock=halo_clock)) as server:
-        yield server
-
-
-@pytest.fixture
-def halo_fake(halo_server: LocalServer[halo.FakeHalo], halo_clock: Clock) -> LocalServer[halo.FakeHalo]:
-    halo_clock.now = 1000.0
-    return _fresh(halo_server)
-
-
-def _halo(
-    server: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, clock: Clock, **changes: Any
-) -> HaloPsaClient:
-    config = replace(HaloPsaConfig.for_instance(server.url, halo.CLIENT_ID, halo.CLIENT_SECRET), **changes)
-    return HaloPsaClient(config, client=http, clock=clock)
-
-
 @pytest.mark.parametrize("reply_style", ["object", "array"])
 async def test_halo_note(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock, reply_style: Any
 ) -> None:
     halo_fake.app.reply_style = reply_style
-    ref = await _halo(halo_fake, http, halo_clock).add_note(
+    ref = await halo_client(halo_fake, http, halo_clock).add_note(
         "3021", "a < b\nnext", internal=True, marker=MARKER
     )
     action = halo_fake.app.actions[-1]
@@ -507,7 +400,7 @@ async def test_halo_note(
 async def test_halo_public_note(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    await _halo(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=False, marker=MARKER)
+    await halo_client(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=False, marker=MARKER)
     assert halo_fake.app.actions[-1]["hiddenfromuser"] is False
     assert halo_fake.app.actions[-1]["outcome"] == "Public Note"
 
@@ -538,7 +431,7 @@ async def test_halo_fake_refuses_tokens_without_scope_all(
 async def test_halo_token_cached_then_renewed_before_expiry(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    client = _halo(halo_fake, http, halo_clock)
+    client = halo_client(halo_fake, http, halo_clock)
     await client.get_ticket("3021")
     await client.find_note("3021", MARKER)
     assert halo_fake.app.token_requests() == 1
@@ -550,7 +443,7 @@ async def test_halo_token_cached_then_renewed_before_expiry(
 async def test_halo_retries_once_on_401(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    client = _halo(halo_fake, http, halo_clock)
+    client = halo_client(halo_fake, http, halo_clock)
     await client.get_ticket("3021")
     halo_fake.app.revoke_tokens()
     assert (await client.get_ticket("3021")) is not None
@@ -561,9 +454,9 @@ async def test_halo_retries_once_on_401(
 async def test_halo_gives_up_after_second_401(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    halo_fake.app.fail_next(2, status=401, only="/api/")
+    halo_fake.app.fail_next(2, status=401, only="/api/Actions")
     with pytest.raises(DeliveryFailed) as failed:
-        await _halo(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=True, marker=MARKER)
+        await halo_client(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 401
     assert "check the API keys in Settings → Integrations" in failed.value.message
     assert halo_fake.app.token_requests() == 2
@@ -572,13 +465,13 @@ async def test_halo_gives_up_after_second_401(
 async def test_halo_bad_client_secret(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    client = _halo(halo_fake, http, halo_clock, client_secret="Wr0ngHaloSecret")
+    client = halo_client(halo_fake, http, halo_clock, client_secret="Wr0ngHaloSecret")
     with pytest.raises(DeliveryFailed) as failed:
         await client.add_note("3021", NOTE, internal=True, marker=MARKER)
     assert not failed.value.retryable and failed.value.status == 400
     assert failed.value.message.startswith("HaloPSA refused the client id or secret (400 invalid_client)")
-    _secret_free(failed.value, "Wr0ngHaloSecret")
-    assert halo_fake.app.requests_to("/api/") == []
+    secret_free(failed.value, "Wr0ngHaloSecret")
+    assert halo_fake.app.requests_to("/api/Actions") == []
 
 
 @pytest.mark.parametrize("list_style", ["object", "array"])
@@ -587,7 +480,7 @@ async def test_halo_find_note(
 ) -> None:
     halo_fake.app.list_style = list_style
     halo_fake.app.add_existing_action(3021, "unrelated")
-    client = _halo(halo_fake, http, halo_clock)
+    client = halo_client(halo_fake, http, halo_clock)
     assert await client.find_note("3021", MARKER) is None
     ref = await add_note_once(client, "3021", NOTE, internal=True, marker=MARKER)
     assert await add_note_once(client, "3021", NOTE, internal=True, marker=MARKER) == NoteRef(
@@ -599,7 +492,7 @@ async def test_halo_find_note(
 async def test_halo_get_ticket(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock
 ) -> None:
-    client = _halo(halo_fake, http, halo_clock)
+    client = halo_client(halo_fake, http, halo_clock)
     assert await client.get_ticket("3021") == TicketInfo(
         ticket_id="3021",
         summary="New starter needs a laptop and accounts",
@@ -617,9 +510,9 @@ async def test_halo_get_ticket(
 async def test_halo_transient(
     halo_fake: LocalServer[halo.FakeHalo], http: httpx.AsyncClient, halo_clock: Clock, status: int
 ) -> None:
-    halo_fake.app.fail_next(status=status, body={"message": "Busy"}, retry_after="3", only="/api/")
+    halo_fake.app.fail_next(status=status, body={"message": "Busy"}, retry_after="3", only="/api/Actions")
     with pytest.raises(DeliveryFailed) as failed:
-        await _halo(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=True, marker=MARKER)
+        await halo_client(halo_fake, http, halo_clock).add_note("3021", NOTE, internal=True, marker=MARKER)
     assert failed.value.retryable and failed.value.retry_after == 3
     assert failed.value.message.endswith(": Busy")
 
@@ -632,11 +525,11 @@ async def test_halo_down_slow_garbled(
 ) -> None:
     halo_fake.app.hang_next(only="/auth/token")
     with pytest.raises(DeliveryFailed) as slow:
-        await _halo(halo_fake, impatient, halo_clock).get_ticket("3021")
+        await halo_client(halo_fake, impatient, halo_clock).get_ticket("3021")
     assert slow.value.retryable and slow.value.message == "HaloPSA did not answer within the timeout"
 
-    client = _halo(halo_fake, http, halo_clock)
-    halo_fake.app.malformed_next(only="/api/")
+    client = halo_client(halo_fake, http, halo_clock)
+    halo_fake.app.malformed_next(only="/api/Actions")
     with pytest.raises(DeliveryFailed) as truncated:
         await client.add_note("3021", NOTE, internal=True, marker=MARKER)
     assert truncated.value.retryable and "malformed" in truncated.value.message

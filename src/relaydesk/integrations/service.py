@@ -302,13 +302,16 @@ def psa_config(kind: str, config: dict[str, Any], secrets: dict[str, str]) -> Ps
             client_id=secrets["client_id"],
         )
     if kind == "autotask":
+        # Left out unless set, so the dataclass default applies: on a slots dataclass the class
+        # attribute `AutotaskConfig.zone_lookup_url` is a member descriptor, not the default.
+        lookup = {"zone_lookup_url": config["zone_lookup_url"]} if config.get("zone_lookup_url") else {}
         return AutotaskConfig(
             username=config["username"],
             secret=secrets["secret"],
             integration_code=secrets["integration_code"],
-            zone_lookup_url=config.get("zone_lookup_url") or AutotaskConfig.zone_lookup_url,
             note_type=int(config.get("note_type") or 1),
             publish_internal=int(config.get("publish_internal") or 2),
+            **lookup,
         )
     if kind == "halopsa":
         base = HaloPsaConfig.for_instance(

@@ -1,15 +1,24 @@
 """Autotask PSA REST API v1.0: ticket notes and ticket details.
 
 Every tenant lives in one zone; `zoneInformation?user=` names the zone's base
-URL, which is cached per API user. Calls carry the `ApiIntegrationCode`,
-`UserName` and `Secret` headers. Errors are JSON `{"errors": ["..."]}`, and
-Autotask uses 500 for many of them, validation included.
+URL, which is cached per API user; the lookup answers 500 for a user it does
+not know (django-autotask's `get_zone_info`: "AT returns 500 if username is
+blank or incorrect"), which no retry mends. Calls carry the
+`ApiIntegrationCode`, `UserName` and `Secret` headers. Errors are JSON
+`{"errors": ["..."]}`, and Autotask uses 500 for many of them, validation
+included.
+
+A collection reply names its next page in `pageDetails.nextPageUrl`; that URL
+is requested with the method of the first page (GET for a child collection
+such as `Tickets/{id}/Notes`; django-autotask's `fetch_resource` re-sends a
+`next_url` with the same method, POST only for its POSTed queries).
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -98,7 +107,7 @@ class AutotaskClient:
                     return NoteRef(str(note.get("id")))
             details = page.get("pageDetails") if isinstance(page, dict) else None
             url = details.get("nextPageUrl") if isinstance(details, dict) else None
-            if url is not None and not str(url).startswith(zone):
+            if url is not None and not _same_origin(str(url), zone):
                 # Never send the Secret header anywhere but the tenant's zone.
                 logger.warning("Autotask nextPageUrl left the zone; stopped reading notes")
                 return None
@@ -160,7 +169,8 @@ class AutotaskClient:
         response = await send_request(
             self._client, VENDOR, "GET", self._config.zone_lookup_url, params={"user": self._config.username}
         )
-        if response.status_code in (400, 404):
+        if response.status_code in (400, 404, 500):
+            # 500 is how Autotask answers for a user name it does not know; 400/404 say the same.
             raise DeliveryFailed(
                 f"Autotask does not know the API user {self._config.username!r} "
                 f"({response.status_code}); check the user name in Settings → Integrations",
@@ -191,6 +201,19 @@ class AutotaskClient:
             # Fixed credentials may come with a tenant moved to another zone: look it up again.
             _zones.pop((self._config.zone_lookup_url, self._config.username.lower()), None)
         raise _failure(response, ticket)
+
+
+def _same_origin(url: str, zone: str) -> bool:
+    """Scheme, host and port as the zone's; host names compare without case (RFC 3986 §3.2.2)."""
+    try:
+        there, here = urlsplit(url), urlsplit(zone)
+        return (there.scheme.lower(), there.hostname, there.port) == (
+            here.scheme.lower(),
+            here.hostname,
+            here.port,
+        )
+    except ValueError:  # a port that is not a number
+        return False
 
 
 def _title(text: str) -> str:

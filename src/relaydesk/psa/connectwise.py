@@ -3,11 +3,16 @@
 Auth is Basic `companyId+publicKey:privateKey` plus a `clientId` header on
 every request. Errors are JSON `{"code", "message", "errors": [{"code",
 "message", "field"}]}`.
+
+The ticket's description is its first note flagged `detailDescriptionFlag`:
+the schema marks `initialDescription` "only available for POST, will not be
+returned in the response", so `get_ticket` reads it from the notes.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import httpx
@@ -32,6 +37,12 @@ from relaydesk.psa.base import (
 VENDOR = "ConnectWise"
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2000 notes: far beyond any ticket; the note we look for is among the newest
+DESCRIPTION_PAGE = 25  # the description note is the ticket's first; a short page finds it
+# Manage versions differ in how they refuse a condition on `text`, so any 4xx to it means "no
+# search here, page instead" except these: bad keys and rate limits, which paging cannot cure.
+_NOT_A_SEARCH_REFUSAL = (401, 407, 429)
+
+logger = logging.getLogger(__name__)
 
 
 class ConnectWiseClient:
@@ -71,12 +82,13 @@ class ConnectWiseClient:
         path = f"service/tickets/{number}/notes"
         base = {"pageSize": PAGE_SIZE, "orderBy": "id desc", "fields": "id,text"}
         # Ask ConnectWise to filter first; some versions refuse conditions on `text`, so on a
-        # 400 read the notes page by page instead. `contains` gets the bare marker: brackets
+        # 4xx read the notes page by page instead. `contains` gets the bare marker: brackets
         # are wildcards in ConnectWise's SQL LIKE.
+        refusals = tuple(code for code in range(400, 500) if code not in _NOT_A_SEARCH_REFUSAL)
         filtered = await self._call(
-            "GET", path, number, params={**base, "conditions": f'text contains "{marker}"'}, accept=(400,)
+            "GET", path, number, params={**base, "conditions": f'text contains "{marker}"'}, accept=refusals
         )
-        if filtered.status_code != 400:
+        if filtered.is_success:
             return _note_with(json_reply(VENDOR, filtered), token)
         for page in range(1, MAX_PAGES + 1):
             response = await self._call("GET", path, number, params={**base, "page": page})
@@ -106,8 +118,26 @@ class ConnectWiseClient:
             summary=str(ticket.get("summary") or ""),
             company=_name(ticket.get("company")),
             priority=_name(ticket.get("priority")),
-            details=ticket.get("initialDescription") or None,
+            details=await self._description(number),
         )
+
+    async def _description(self, number: int) -> str | None:
+        """The text of the ticket's first description note; best effort, like the prefill it feeds."""
+        params = {
+            "pageSize": DESCRIPTION_PAGE,
+            "orderBy": "id asc",
+            "fields": "id,text,detailDescriptionFlag",
+        }
+        try:
+            response = await self._call("GET", f"service/tickets/{number}/notes", number, params=params)
+            notes = json_reply(VENDOR, response)
+        except DeliveryFailed as exc:
+            logger.info("ConnectWise ticket %s description lookup failed: %s", number, exc.message)
+            return None
+        for note in notes if isinstance(notes, list) else []:
+            if isinstance(note, dict) and note.get("detailDescriptionFlag") is True:
+                return str(note.get("text") or "") or None
+        return None
 
     async def _call(
         self, method: str, path: str, ticket: int, *, accept: tuple[int, ...] = (), **kwargs: Any

@@ -5,15 +5,28 @@ token, and every API call then answers 401). The token is cached, renewed
 `refresh_margin` seconds before it expires, and a 401 renews it and retries
 once. `POST /Actions` takes a JSON array; the reply has been seen both as one
 object and as an array, so both are read.
+
+The token endpoint is not assumed: like HaloAPI's `Connect-HaloAPI`, the
+client first asks `GET {api}/authinfo` for `auth_url` (and `tenant_id`, used
+when no tenant is configured), posts to `{auth_url}/token`, and falls back to
+the configured `{auth_url}/token` when the instance does not answer it.
+
+`GET /Actions` returns a note's HTML only with `includehtmlnote=true` (the
+HaloPSA schema; HaloAPI's `-IncludeHTMLNote`), and its default page size is
+undocumented, so `find_note` asks for the HTML and pages explicitly with
+`pageinate`/`page_size`/`page_no` until `record_count` is covered (HaloAPI's
+`New-HaloGETRequest` pages the same way).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +49,10 @@ from relaydesk.psa.base import (
 
 VENDOR = "HaloPSA"
 DEFAULT_EXPIRES_IN = 3600.0
+PAGE_SIZE = 100
+MAX_PAGES = 20  # 2000 actions: far beyond any ticket
+
+logger = logging.getLogger(__name__)
 # RFC 6749 §5.2 codes that mean the credentials or the application are wrong.
 _CREDENTIAL_ERRORS = {
     "invalid_client",
@@ -62,6 +79,8 @@ class HaloPsaClient:
         self._token: str | None = None
         self._renew_at = 0.0
         self._token_lock = asyncio.Lock()
+        # (token URL, tenant) once `authinfo` has answered (or said it never will).
+        self._token_endpoint: tuple[str, str | None] | None = None
 
     async def add_note(self, ticket_id: str, text: str, *, internal: bool, marker: str) -> NoteRef:
         number = numeric_ticket_id(VENDOR, ticket_id)
@@ -85,16 +104,32 @@ class HaloPsaClient:
     async def find_note(self, ticket_id: str, marker: str) -> NoteRef | None:
         number = numeric_ticket_id(VENDOR, ticket_id)
         token = marker_token(marker)
-        response = await self._api(
-            "GET", "Actions", number, params={"ticket_id": number, "excludesys": "true"}
-        )
-        reply = json_reply(VENDOR, response)
-        actions = reply.get("actions") if isinstance(reply, dict) else reply
-        for action in actions if isinstance(actions, list) else []:
-            if not isinstance(action, dict):
-                continue
-            if token in str(action.get("note") or "") or token in str(action.get("note_html") or ""):
-                return NoteRef(str(action.get("id")))
+        params: dict[str, Any] = {
+            "ticket_id": number,
+            "excludesys": "true",
+            "includehtmlnote": "true",
+            "count": PAGE_SIZE,
+            "pageinate": "true",
+            "page_size": PAGE_SIZE,
+        }
+        seen: set[str] = set()
+        for page in range(1, MAX_PAGES + 1):
+            response = await self._api("GET", "Actions", number, params={**params, "page_no": page})
+            reply = json_reply(VENDOR, response)
+            actions = reply.get("actions") if isinstance(reply, dict) else reply
+            actions = [a for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
+            for action in actions:
+                if token in str(action.get("note_html") or "") or token in str(action.get("note") or ""):
+                    return NoteRef(str(action.get("id")))
+            ids = {str(action.get("id")) for action in actions}
+            total = reply.get("record_count") if isinstance(reply, dict) else None
+            # Done on a short page, once record_count is covered, or when paging is ignored
+            # and the same actions come back again.
+            if len(actions) < PAGE_SIZE or ids <= seen:
+                return None
+            if isinstance(total, int) and page * PAGE_SIZE >= total:
+                return None
+            seen |= ids
         return None
 
     async def get_ticket(self, ticket_id: str) -> TicketInfo | None:
@@ -149,7 +184,8 @@ class HaloPsaClient:
         async with self._token_lock:
             if self._token is not None and self._token != stale and self._clock() < self._renew_at:
                 return self._token
-            params = {"tenant": self._config.tenant} if self._config.tenant else None
+            url, tenant = await self._token_url()
+            params = {"tenant": tenant} if tenant else None
             form = {
                 "grant_type": "client_credentials",
                 "client_id": self._config.client_id,
@@ -161,7 +197,7 @@ class HaloPsaClient:
                 self._client,
                 VENDOR,
                 "POST",
-                f"{self._config.auth_url.rstrip('/')}/token",
+                url,
                 data=form,
                 params=params,
             )
@@ -181,6 +217,53 @@ class HaloPsaClient:
             self._token = token
             self._renew_at = asked_at + lifetime - min(self._config.refresh_margin, lifetime / 2)
             return token
+
+    async def _token_url(self) -> tuple[str, str | None]:
+        """Where to ask for a token, and the tenant to name: from `authinfo`, else the settings."""
+        if self._token_endpoint is not None:
+            return self._token_endpoint
+        fallback = (f"{self._config.auth_url.rstrip('/')}/token", self._config.tenant)
+        try:
+            response = await send_request(
+                self._client, VENDOR, "GET", f"{self._config.api_url.rstrip('/')}/authinfo"
+            )
+        except DeliveryFailed as exc:
+            # Down or slow: the token request will say so; ask again next time.
+            logger.info("HaloPSA authinfo lookup failed: %s", exc.message)
+            return fallback
+        if response.status_code >= 500:
+            return fallback
+        try:
+            info = response.json() if response.is_success else None
+        except ValueError:
+            info = None
+        auth_url = info.get("auth_url") if isinstance(info, dict) else None
+        if isinstance(auth_url, str) and self._may_send_secret_to(auth_url):
+            tenant = self._config.tenant or _text(info.get("tenant_id") if isinstance(info, dict) else None)
+            self._token_endpoint = (f"{auth_url.rstrip('/')}/token", tenant)
+        else:
+            # The instance has no authinfo (or names an auth server we will not trust): settle
+            # on the configured one, so the lookup is not repeated for every token.
+            if auth_url is not None:
+                logger.warning("HaloPSA authinfo named an auth_url we do not send secrets to")
+            self._token_endpoint = fallback
+        return self._token_endpoint
+
+    def _may_send_secret_to(self, auth_url: str) -> bool:
+        """https anywhere, or plain http only on the API's own host (a local or test instance)."""
+        try:
+            target, api = urlsplit(auth_url), urlsplit(self._config.api_url)
+        except ValueError:
+            return False
+        if not target.hostname:
+            return False
+        if target.scheme == "https":
+            return True
+        return target.scheme == "http" and (target.hostname, target.port) == (api.hostname, api.port)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value).strip() else None
 
 
 def _as_html(text: str) -> str:
