@@ -14,9 +14,10 @@ failures as 500 the way Autotask does.
                                               nextPageUrl is absolute and answered with GET, the
                                               method of the first page (django-autotask follows
                                               next_url with the request's own method); a POST
-                                              there would add a note. `next_host_case = "upper"`
-                                              writes its host in capitals (serve the fake as
-                                              `localhost` to see it): host names have no case.
+                                              there would add a note. `next_host` puts another
+                                              host name in it: "LOCALHOST" for a fake served as
+                                              `localhost` (host names have no case), or a
+                                              foreign one.
     POST V1.0/Tickets/{id}/Notes              200 {"itemId": n}; title, description, noteType and
                                               publish required, noteType/publish from the picklists
     GET  V1.0/Tickets/entityInformation/fields  the priority picklist
@@ -54,7 +55,7 @@ class FakeAutotask(FakeVendor):
     def __init__(self) -> None:
         self.unknown_ticket: Literal["404", "null"] = "404"
         self.page_size = 500
-        self.next_host_case: Literal["as-is", "upper"] = "as-is"
+        self.next_host: str | None = None
         self.tickets: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
@@ -76,7 +77,7 @@ class FakeAutotask(FakeVendor):
     def reset_state(self) -> None:
         self.unknown_ticket = "404"
         self.page_size = 500
-        self.next_host_case = "as-is"
+        self.next_host = None
         self.tickets = {
             81234: {
                 "id": 81234,
@@ -165,8 +166,8 @@ class FakeAutotask(FakeVendor):
         chunk = notes[(page - 1) * self.page_size : page * self.page_size]
         more = page * self.page_size < len(notes)
         next_url = request.url.replace(query=f"page={page + 1}") if more else None
-        if next_url is not None and self.next_host_case == "upper":
-            next_url = next_url.replace(hostname=str(next_url.hostname).upper())
+        if next_url is not None and self.next_host is not None:
+            next_url = next_url.replace(hostname=self.next_host)
         details = {
             "count": len(chunk),
             "requestCount": self.page_size,
