@@ -8,6 +8,9 @@ import httpx
 import pytest
 
 from relaydesk.psa import autotask
+
+# The delivery tests' team, integrations and worker settings, for the PSA notes sent by the worker.
+from tests.deliveries.conftest import _smtp, connect, delivery_settings, fake_smtp, team  # noqa: F401
 from tests.fakes import autotask as at
 from tests.fakes import connectwise as cw
 from tests.fakes import halopsa as halo
