@@ -6,15 +6,19 @@ Every request needs `Authorization: Basic base64(company+public:private)` (401 o
     GET  service/tickets/{id}          the ticket; 404 NotFound for an unknown id. No
                                        `initialDescription`: the Manage schema marks it "only
                                        available for POST, will not be returned in the response"
-                                       (the field's description in ConnectWise's published
-                                       OpenAPI document, as carried by pyconnectwise's Ticket
-                                       model). The text lives on as the ticket's first note, the
-                                       one with `detailDescriptionFlag` (`description_note`).
+                                       (the field's description in the ConnectWise Manage
+                                       schema, as issue 21 quotes it; the generated ticket model
+                                       of pywise, pyconnectwise's forerunner, has the field but
+                                       not its description, so the quote is not re-checked).
+                                       The text lives on as the ticket's first note, the one with
+                                       `detailDescriptionFlag` (`describe`).
     GET  service/tickets/{id}/notes    page/pageSize/orderBy (`id asc` or `id desc`, else by id),
                                        and `conditions` of the form text contains "…". When
                                        `reject_conditions` is a status (400, 403, 404, …) every
-                                       `conditions` query gets it: Manage versions and security
-                                       roles differ in how they refuse a search on note text.
+                                       `conditions` query gets it. Which status a Manage version
+                                       uses to refuse a search on note text is not documented;
+                                       issue 21's review asks for any 4xx to be read as "not
+                                       supported", so the fake can answer each.
     POST service/tickets/{id}/notes    201 with the note; 400 InvalidObject when text is empty
                                        or no flag of detailDescription/internalAnalysis/resolution
                                        is true
