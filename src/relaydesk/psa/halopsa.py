@@ -51,8 +51,6 @@ VENDOR = "HaloPSA"
 DEFAULT_EXPIRES_IN = 3600.0
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2000 actions: far beyond any ticket
-
-logger = logging.getLogger(__name__)
 # RFC 6749 §5.2 codes that mean the credentials or the application are wrong.
 _CREDENTIAL_ERRORS = {
     "invalid_client",
@@ -61,6 +59,8 @@ _CREDENTIAL_ERRORS = {
     "invalid_scope",
     "access_denied",
 }
+
+logger = logging.getLogger(__name__)
 
 
 class HaloPsaClient:
