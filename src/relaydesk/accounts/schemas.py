@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from relaydesk.inputs import RequestModel
+
 Role = Literal["owner", "admin", "engineer", "viewer"]
 
 
@@ -19,7 +21,7 @@ class AccountOut(BaseModel):
     created_at: datetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     email: EmailStr
     name: str = Field(min_length=1, max_length=200)
     role: Role
@@ -43,7 +45,7 @@ class MeOut(UserOut):
     account: AccountOut
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(RequestModel):
     label: str = Field(default="API token", min_length=1, max_length=200)
 
 

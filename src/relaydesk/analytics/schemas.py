@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relaydesk.analytics.models import MAX_BASELINE_SECONDS
+from relaydesk.inputs import RequestModel
 
 
 class ReportFilters(BaseModel):
@@ -70,7 +71,7 @@ class TrendDay(BaseModel):
     median_first_action_seconds: float | None
 
 
-class BaselineIn(BaseModel):
+class BaselineIn(RequestModel):
     baseline_handoff_seconds: int = Field(
         ge=1,
         le=MAX_BASELINE_SECONDS,

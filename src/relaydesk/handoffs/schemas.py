@@ -8,13 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from relaydesk.inputs import RequestModel
 from relaydesk.sessions.schemas import Priority
 
 Intent = Literal["escalate", "park"]
 HandoffStatus = Literal["open", "claimed", "withdrawn", "parked", "resumed", "closed"]
 
 
-class HandoffCreate(BaseModel):
+class HandoffCreate(RequestModel):
     intent: Intent
     reason: str | None = Field(default=None, max_length=2000, description="Why; required to escalate.")
     notes: str | None = Field(default=None, max_length=8000)
@@ -36,7 +37,7 @@ class HandoffCreate(BaseModel):
         return self
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(RequestModel):
     reason: str = Field(max_length=2000)
 
     @field_validator("reason")

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from relaydesk.inputs import RequestModel
+
 Kind = Literal["slack", "teams", "webhook", "connectwise", "autotask", "halopsa"]
 Event = Literal["escalation", "unclaimed", "resolved"]
 
@@ -147,7 +149,7 @@ def check_field(spec: FieldSpec, value: Any) -> str | int | None:
     return text
 
 
-class IntegrationCreate(BaseModel):
+class IntegrationCreate(RequestModel):
     kind: Kind
     name: str = Field(min_length=1, max_length=200, description="What people see, e.g. '#escalations'.")
     events: list[Event] | None = Field(default=None, description="Defaults per kind when omitted.")
@@ -164,7 +166,7 @@ class IntegrationCreate(BaseModel):
         return value.strip()
 
 
-class IntegrationUpdate(BaseModel):
+class IntegrationUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     events: list[Event] | None = None
     enabled: bool | None = None
@@ -193,7 +195,7 @@ class IntegrationCreated(IntegrationOut):
     )
 
 
-class TestIn(BaseModel):
+class TestIn(RequestModel):
     ticket_id: str | None = Field(
         default=None, max_length=64, description="For a PSA: the ticket that gets an internal test note."
     )
@@ -205,7 +207,7 @@ class SettingsOut(BaseModel):
     smtp_configured: bool
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(RequestModel):
     pickup_sla_minutes: int | None = Field(default=None, ge=0, le=10080, description="0 turns it off.")
     email_events: list[Event] | None = None
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from relaydesk.inputs import RequestModel
+
 Priority = Literal["low", "normal", "high", "urgent"]
 Status = Literal["active", "parked", "escalated", "resolved"]
 Outcome = Literal["fixed", "failed", "partial", "info"]
@@ -24,7 +26,7 @@ def _optional_text(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(RequestModel):
     problem_summary: str = Field(max_length=2000, description="What is wrong, in one or two sentences.")
     category: str | None = Field(default=None, max_length=100)
     client_name: str | None = Field(default=None, max_length=200)
@@ -42,7 +44,7 @@ class SessionCreate(BaseModel):
         return _optional_text(value)
 
 
-class StepCreate(BaseModel):
+class StepCreate(RequestModel):
     action: str = Field(max_length=4000, description="What was done (or the note's text).")
     result: str | None = Field(default=None, max_length=8000, description="What happened; empty for a note.")
     outcome: Outcome = "info"
@@ -58,7 +60,7 @@ class StepCreate(BaseModel):
         return _optional_text(value)
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestModel):
     resolution: str = Field(max_length=8000, description="What fixed it, for the ticket and for next time.")
 
     @field_validator("resolution")
