@@ -55,6 +55,15 @@ class UnitOfWork:
     def add(self, instance: object) -> None:
         self.session.add(instance)
 
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        """A savepoint around one service call from a form. When the call refuses (a RelaydeskError,
+        invalid input), whatever it had already written is undone, while the request's transaction
+        lives on to render the form again with the reason; without it the re-rendered page would
+        commit a half-done change."""
+        async with self.session.begin_nested():
+            yield
+
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:

@@ -49,9 +49,10 @@ class NavCounts:
 
 
 async def nav_counts(request: Request, uow: UowDep, actor: OptionalActor) -> None:
-    """The header's queue and bell counts and the live stream's starting point, in one query,
-    for pages that render (GET). Read by the template context processor from request.state."""
-    if actor is None or request.method not in ("GET", "HEAD"):
+    """The header's queue and bell counts and the live stream's starting point, in one query, for
+    every page: also a form post that renders the form again with its reason (taken before the
+    form's savepoint, so it counts what stays). Read by the template context processor."""
+    if actor is None:
         return
     waiting, unread, last_seq = await handoffs.header_counts(uow, actor)
     request.state.nav_counts = NavCounts(open_escalations=waiting, unread=unread, live_since=last_seq)
@@ -221,9 +222,8 @@ async def escalate(
         handoff_in = HandoffCreate(
             intent="escalate", reason=reason, notes=notes, target_user_id=target_user_id.strip() or None
         )
-        # A savepoint: whatever the service wrote before refusing is undone (invariant 2), while this
-        # request's transaction lives on to render the form again.
-        async with uow.session.begin_nested():
+        # whatever the service wrote before refusing is undone (invariant 2)
+        async with uow.attempt():
             handoff = await handoffs.create_handoff(uow, actor, session_id, handoff_in)
     except (ValidationError, BadInput) as exc:
         message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
@@ -320,7 +320,8 @@ async def claim(
     request: Request, handoff_id: uuid.UUID, uow: UowDep, actor: FormActor, start: str = Form("continue")
 ) -> Response:
     try:
-        handoff = await handoffs.claim(uow, actor, handoff_id)
+        async with uow.attempt():
+            handoff = await handoffs.claim(uow, actor, handoff_id)
     except Conflict as exc:
         # Lost the race (or it was withdrawn): the screen again, saying who took it and when.
         taken = {

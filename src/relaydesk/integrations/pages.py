@@ -98,9 +98,14 @@ async def save_account(request: Request, uow: UowDep, actor: FormActor, settings
                 "email_events": form.getlist("email_events"),
             }
         )
+        async with uow.attempt():
+            await integrations.update_settings(
+                uow, actor, settings_in, smtp_configured=bool(settings.smtp_url)
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
-    await integrations.update_settings(uow, actor, settings_in, smtp_configured=bool(settings.smtp_url))
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
     return RedirectResponse(f"{PAGE}?notice=Saved.", status_code=303)
 
 
@@ -117,9 +122,10 @@ async def create(request: Request, uow: UowDep, actor: FormActor, settings: Sett
                 "settings": _fields(form, kind),
             }
         )
-        row, secret = await integrations.create_integration(
-            uow, actor, integration_in, secret_key=settings.resolved_secret_key()
-        )
+        async with uow.attempt():
+            row, secret = await integrations.create_integration(
+                uow, actor, integration_in, secret_key=settings.resolved_secret_key()
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
     except RelaydeskError as exc:
@@ -158,9 +164,10 @@ async def update(
                 "settings": _fields(form, row.kind),
             }
         )
-        await integrations.update_integration(
-            uow, actor, integration_id, integration_in, secret_key=settings.resolved_secret_key()
-        )
+        async with uow.attempt():
+            await integrations.update_integration(
+                uow, actor, integration_id, integration_in, secret_key=settings.resolved_secret_key()
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
     except RelaydeskError as exc:
@@ -198,7 +205,10 @@ async def test(
     form = await request.form()
     row = await integrations.get_integration(uow, actor, integration_id)
     try:
-        delivery = await deliveries.enqueue_test(uow, actor, row, ticket_id=str(form.get("ticket_id", "")))
+        async with uow.attempt():
+            delivery = await deliveries.enqueue_test(
+                uow, actor, row, ticket_id=str(form.get("ticket_id", ""))
+            )
     except RelaydeskError as exc:
         return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
     return RedirectResponse(f"{PAGE}?test={delivery.id}#test-result", status_code=303)

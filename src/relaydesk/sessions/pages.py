@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
+from relaydesk.errors import BadInput
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
@@ -109,11 +110,11 @@ async def new_session(
     }
     try:
         session_in = SessionCreate.model_validate(values)
-    except ValidationError as exc:
-        return render(
-            request, "sessions/new.html", status_code=422, values=values, error=validation_message(exc)
-        )
-    session = await sessions.create_session(uow, actor, session_in)
+        async with uow.attempt():
+            session = await sessions.create_session(uow, actor, session_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return render(request, "sessions/new.html", status_code=422, values=values, error=message)
     return RedirectResponse(f"/sessions/{session.id}", status_code=303)
 
 
@@ -135,17 +136,13 @@ async def add_step(
     values = {"action": action, "result": result, "outcome": outcome}
     try:
         step_in = StepCreate.model_validate(values)
-    except ValidationError as exc:
+        async with uow.attempt():
+            await sessions.add_step(uow, actor, session_id, step_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
         return await render_workspace(
-            request,
-            uow,
-            actor,
-            session_id,
-            status_code=422,
-            error=validation_message(exc),
-            step_values=values,
+            request, uow, actor, session_id, status_code=422, error=message, step_values=values
         )
-    await sessions.add_step(uow, actor, session_id, step_in)
     return RedirectResponse(f"/sessions/{session_id}#add-step", status_code=303)
 
 
@@ -155,9 +152,9 @@ async def resolve(
 ) -> Response:
     try:
         resolve_in = ResolveIn.model_validate({"resolution": resolution})
-    except ValidationError as exc:
-        return await render_workspace(
-            request, uow, actor, session_id, status_code=422, error=validation_message(exc)
-        )
-    await sessions.resolve_session(uow, actor, session_id, resolve_in)
+        async with uow.attempt():
+            await sessions.resolve_session(uow, actor, session_id, resolve_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return await render_workspace(request, uow, actor, session_id, status_code=422, error=message)
     return RedirectResponse(f"/sessions/{session_id}", status_code=303)
