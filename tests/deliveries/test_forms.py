@@ -67,7 +67,7 @@ async def test_a_new_webhook_shows_its_secret_once_after_the_redirect(
     secrets = re.findall(r"whsec_[A-Za-z0-9+/=]+", shown.text)
     assert shown.status_code == 200 and len(set(secrets)) == 1
     again = await client.get(added.headers["location"])
-    assert "whsec_" not in again.text  # shown once
+    assert not re.findall(r"whsec_[A-Za-z0-9+/=]+", again.text)  # shown once
     assert admin_conn.execute("SELECT count(*) FROM integrations").fetchone() == (1,)
 
     (integration_id,) = admin_conn.execute("SELECT id FROM integrations").fetchone()
@@ -78,4 +78,4 @@ async def test_a_new_webhook_shows_its_secret_once_after_the_redirect(
     fresh = await client.get(rotated.headers["location"])
     new_secrets = set(re.findall(r"whsec_[A-Za-z0-9+/=]+", fresh.text))
     assert len(new_secrets) == 1 and new_secrets != set(secrets)
-    assert "whsec_" not in (await client.get(rotated.headers["location"])).text
+    assert not re.findall(r"whsec_[A-Za-z0-9+/=]+", (await client.get(rotated.headers["location"])).text)

@@ -49,6 +49,10 @@ class UnitOfWork:
     async def scalar(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         return await self.session.scalar(statement, params)
 
+    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> None:
+        """A statement whose rows nobody reads (UPDATE, DELETE without RETURNING)."""
+        await self.session.execute(statement, params)
+
     async def rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         return (await self.session.execute(statement, params)).all()
 
