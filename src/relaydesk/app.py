@@ -27,6 +27,7 @@ from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
+from relaydesk.worker import worker_in_app
 
 # Long-running companions of a serving process (the NOTIFY listener, the worker): each is
 # an async context manager factory taking the app, entered at startup and left at shutdown.
@@ -54,8 +55,6 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
         )
 
     if background is None:
-        from relaydesk.worker import worker_in_app
-
         background = [worker_in_app] if settings.run_worker else []
 
     @asynccontextmanager

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
+from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import BadInput, Conflict, NotFound, NotPermitted
@@ -22,7 +23,6 @@ from relaydesk.notifications import service as notifications
 from relaydesk.notifications.models import Notification
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
-from relaydesk.worker import wake_workers
 
 # How long the releaser of a handoff must leave it to others before claiming it again.
 RELEASE_COOLDOWN = timedelta(minutes=10)

@@ -44,8 +44,8 @@ from relaydesk.psa.base import (
     HaloPsaConfig,
     PsaConfig,
     TicketInfo,
-    make_psa_client,
 )
+from relaydesk.psa.clients import make_psa_client
 
 
 def _manage(actor: Actor) -> None:
