@@ -25,7 +25,6 @@ LONG_MODULES: dict[str, str] = {
     "relaydesk.summaries.llm": "being split with summaries/service.py",
     "relaydesk.deliveries.service": "the outcome mapping moves out of it to relaydesk/outbound/",
     "relaydesk.deliveries.jobs": "the outcome mapping moves out of it to relaydesk/outbound/",
-    "relaydesk.handoffs.service": "split by job next (escalate/park/withdraw, claim/release, queue/read)",
 }
 
 # Circles through modules other work is moving (redaction, outcome); the integrator empties this.
