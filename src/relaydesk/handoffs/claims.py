@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func, select, update
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
-from relaydesk.handoffs import common
-from relaydesk.handoffs.common import RELEASE_COOLDOWN, TITLE_PROBLEM_CHARS, escalation_title, pickup_link
+from relaydesk.handoffs import common, policy
+from relaydesk.handoffs.common import TITLE_PROBLEM_CHARS, escalation_title, pickup_link
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.policy import RELEASE_COOLDOWN
 from relaydesk.live.service import append_event
 from relaydesk.notifications import service as notifications
 from relaydesk.sessions.models import Session
@@ -29,21 +30,7 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
     # `status = 'open'` against the winner's committed row and matches nothing.
     claimed = await uow.scalar(
         update(Handoff)
-        .where(
-            Handoff.id == handoff_id,
-            Handoff.account_id == actor.account_id,
-            Handoff.intent == "escalate",
-            Handoff.status == "open",
-            Handoff.created_by_id != actor.user_id,
-            true()
-            if actor.is_manager
-            else or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id),
-            or_(
-                Handoff.released_by_id.is_(None),
-                Handoff.released_by_id != actor.user_id,
-                Handoff.released_at < now - RELEASE_COOLDOWN,
-            ),
-        )
+        .where(Handoff.id == handoff_id, *policy.claimable_clause(actor, now))
         .values(
             status="claimed",
             claimed_by_id=actor.user_id,
@@ -116,9 +103,9 @@ async def _refuse_claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, no
 
 async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: str) -> Handoff:
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
-    if handoff.status != "claimed":
-        raise Conflict("Only a claimed escalation can be released.")
-    if handoff.claimed_by_id != actor.user_id and not actor.is_manager:
+    if not policy.may_release(actor, handoff):
+        if handoff.status != "claimed":
+            raise Conflict("Only a claimed escalation can be released.")
         raise NotPermitted("Only whoever picked it up, or an admin, can release it.")
     now = common.now()
     handoff.status, handoff.released_by_id, handoff.released_at = "open", actor.user_id, now

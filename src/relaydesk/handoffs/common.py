@@ -1,9 +1,9 @@
-"""What the handoff rules share: who hears of an escalation, loading one, the words for a refusal."""
+"""What the handoff services share: who hears of an escalation, loading one, the words for a refusal."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,13 +12,12 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
+from relaydesk.handoffs import policy
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.policy import WORKING_ROLES
 from relaydesk.sessions.models import Session
 
-# How long the releaser of a handoff must leave it to others before claiming it again.
-RELEASE_COOLDOWN = timedelta(minutes=10)
 TITLE_PROBLEM_CHARS = 70
-WORKING_ROLES = ("engineer", "admin", "owner")
 
 
 def now() -> datetime:
@@ -76,22 +75,9 @@ async def load(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, *, for_upda
     if for_update:
         query = query.with_for_update()
     handoff = await uow.scalar(query)
-    if handoff is None or not _may_read(actor, handoff):
+    if handoff is None or not policy.may_read(actor, handoff):
         raise NotFound("No such handoff, or it is not visible to you.")
     return handoff
-
-
-def _may_read(actor: Actor, handoff: Handoff) -> bool:
-    if actor.is_manager or actor.user_id in (handoff.created_by_id, handoff.claimed_by_id):
-        return True
-    if handoff.intent == "park":
-        return False
-    # In transit: any engineer may open it (targeted ones: the target).
-    return (
-        handoff.status == "open"
-        and actor.at_least("engineer")
-        and (handoff.target_user_id in (None, actor.user_id))
-    )
 
 
 async def claim_facts(uow: UnitOfWork, handoff: Handoff) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import BadInput, Conflict, NotPermitted
-from relaydesk.handoffs import common
+from relaydesk.handoffs import common, policy
 from relaydesk.handoffs.common import WORKING_ROLES, escalation_title, pickup_link
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffCreate
@@ -70,9 +70,9 @@ async def create_handoff(
     """Escalate or park. Everything an escalation implies commits together (invariant 2)."""
     actor.require("engineer", "hand off sessions")
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
-    if actor.user_id not in (session.owner_id, session.assignee_id):
-        raise NotPermitted("Only the session's owner or assignee can hand it off.")
-    if session.status != "active":
+    if not policy.may_hand_off(actor, session):
+        if not policy.holds(actor, session):
+            raise NotPermitted("Only the session's owner or assignee can hand it off.")
         raise Conflict(f"Only an active session can be handed off; this one is {session.status}.")
     target = await _check_target(uow, actor, handoff_in.target_user_id) if handoff_in.target_user_id else None
 
@@ -156,9 +156,9 @@ async def create_handoff(
 
 async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Session:
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
-    if actor.user_id not in (session.owner_id, session.assignee_id):
-        raise NotPermitted("Only the session's owner can resume it.")
-    if session.status != "parked":
+    if not policy.may_resume(actor, session):
+        if not policy.holds(actor, session):
+            raise NotPermitted("Only the session's owner can resume it.")
         raise Conflict(f"Only a parked session can be resumed; this one is {session.status}.")
     session.status = "active"
     session.updated_at = common.now()
@@ -181,9 +181,9 @@ async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Sessio
 
 async def withdraw(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff:
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
-    if handoff.created_by_id != actor.user_id:
-        raise NotPermitted("Only the engineer who escalated can withdraw it.")
-    if handoff.status != "open":
+    if not policy.may_withdraw(actor, handoff):
+        if handoff.created_by_id != actor.user_id:
+            raise NotPermitted("Only the engineer who escalated can withdraw it.")
         raise Conflict(await common.not_open_message(uow, handoff), **await common.claim_facts(uow, handoff))
     handoff.status, handoff.closed_at = "withdrawn", common.now()
     session = await uow.session.get(Session, handoff.session_id, with_for_update=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
+from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
 from relaydesk.sessions.models import Session
@@ -182,8 +183,7 @@ async def workspace_context(
 ) -> dict[str, Any]:
     """What handoffs add to the session workspace (see sessions.pages.extend_workspace)."""
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    holder = actor.at_least("engineer") and actor.user_id in (session.owner_id, session.assignee_id)
-    can_hand_off = holder and session.status == "active"
+    can_hand_off = policy.may_hand_off(actor, session)
     teammates = []
     if can_hand_off:
         teammates = [
@@ -196,7 +196,8 @@ async def workspace_context(
         "story": story(handoff) if handoff else None,
         "assessment": assessment(handoff) if handoff else None,
         "can_hand_off": can_hand_off,
-        "can_resume": holder and session.status == "parked",
+        "can_resume": policy.may_resume(actor, session),
+        "can_withdraw": bool(handoff and policy.may_withdraw(actor, handoff)),
         "is_claimer": bool(
             handoff and handoff.status == "claimed" and handoff.claimed_by_id == actor.user_id
         ),
@@ -292,14 +293,7 @@ def _pickup(
         story=story(handoff) if handoff else None,
         assessment=assessment(handoff) if handoff else None,
         is_escalator=bool(handoff and handoff.created_by_id == actor.user_id),
-        # a targeted escalation is the target's (or an admin's) to take
-        may_claim=bool(
-            handoff
-            and handoff.status == "open"
-            and handoff.created_by_id != actor.user_id
-            and actor.at_least("engineer")
-            and (actor.is_manager or handoff.target_user_id in (None, actor.user_id))
-        ),
+        may_claim=bool(handoff and policy.may_claim(actor, handoff, datetime.now(UTC))),
         context=context,
         taken=taken,
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput
-from relaydesk.handoffs import common
+from relaydesk.handoffs import common, policy
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffDetail, HandoffOut, QueueItem
 from relaydesk.live.models import Event
@@ -60,19 +60,6 @@ async def latest_escalation(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
     return await _out(uow, handoff, HandoffDetail) if handoff else None
 
 
-def waiting_for(actor: Actor) -> list[Any]:
-    """The escalations `actor` could pick up: open, of their account, not their own; a targeted
-    one only for its target (admins and owners see all). The queue and the header count share it."""
-    rule = [
-        Handoff.account_id == actor.account_id,
-        Handoff.intent == "escalate",
-        Handoff.created_by_id != actor.user_id,
-    ]
-    if not actor.is_manager:
-        rule.append(or_(Handoff.target_user_id.is_(None), Handoff.target_user_id == actor.user_id))
-    return rule
-
-
 async def header_counts(uow: UnitOfWork, actor: Actor) -> tuple[int | None, int, int]:
     """(open escalations I could take — None for viewers, unread bell items, the account's last
     event seq) in one round trip, for the header of every page."""
@@ -86,7 +73,7 @@ async def header_counts(uow: UnitOfWork, actor: Actor) -> tuple[int | None, int,
     waiting = (
         select(func.count())
         .select_from(Handoff)
-        .where(*waiting_for(actor), Handoff.status == "open")
+        .where(*policy.waiting_for_clause(actor), Handoff.status == "open")
         .scalar_subquery()
         if actor.at_least("engineer")
         else None
@@ -115,7 +102,7 @@ async def queue(
         .join(Session, Session.id == Handoff.session_id)
         .join(escalator, escalator.id == Handoff.created_by_id)
         .outerjoin(claimer, claimer.id == Handoff.claimed_by_id)
-        .where(*waiting_for(actor), Handoff.status == status)
+        .where(*policy.waiting_for_clause(actor), Handoff.status == status)
         .order_by(Handoff.created_at, Handoff.id)
         .limit(limit)
     )
