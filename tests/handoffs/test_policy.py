@@ -153,7 +153,9 @@ SESSION_STATES = ["active", "parked", "escalated", "resolved"]
 HOLDERS = ["owner", "assignee", "bystander"]
 
 
-@pytest.mark.parametrize(("status", "role", "holder"), itertools.product(SESSION_STATES, ROLES, HOLDERS))
+@pytest.mark.parametrize(
+    ("status", "role", "holder"), list(itertools.product(SESSION_STATES, ROLES, HOLDERS))
+)
 def test_session_cells_answer_as_before(status: str, role: str, holder: str) -> None:
     actor = _actor(role)
     s = SessionFacts(
