@@ -15,6 +15,7 @@ from relaydesk.errors import NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.policy import WORKING_ROLES
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.sessions.models import Session
 
 TITLE_PROBLEM_CHARS = 70
@@ -64,7 +65,7 @@ def queue_payload(handoff: Handoff, session: Session, escalator: str) -> dict[st
         "escalator_id": handoff.created_by_id,
         "target_user_id": handoff.target_user_id,
         "reason": handoff.reason,
-        "step_count": len(handoff.snapshot.get("steps", [])),
+        "step_count": len(HandoffSnapshot.read(handoff.snapshot).steps),
         "created_at": handoff.created_at,
         "link": pickup_link(session.id),
     }

@@ -17,6 +17,7 @@ from relaydesk.handoffs import common, policy
 from relaydesk.handoffs.common import WORKING_ROLES, escalation_title, pickup_link
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.schemas import HandoffCreate
+from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
 from relaydesk.live.service import append_event
 from relaydesk.notifications import service as notifications
 from relaydesk.sessions import service as sessions
@@ -25,30 +26,30 @@ from relaydesk.sessions.models import Session
 
 async def _snapshot(uow: UnitOfWork, session: Session, handoff_in: HandoffCreate) -> dict[str, Any]:
     steps = await sessions.list_steps(uow, session)
-    return {
-        "session_id": str(session.id),
-        "problem_summary": session.problem_summary,
-        "category": session.category,
-        "client_name": session.client_name,
-        "ticket_id": session.ticket_id,
-        "priority": session.priority,
-        "reason": handoff_in.reason,
-        "notes": handoff_in.notes,
-        "steps": [
-            {
-                "id": str(s.id),
-                "action": s.action,
-                "result": s.result,
-                "outcome": s.outcome,
-                "is_note": s.is_note,
-                "author_id": str(s.author_id),
-                "author": s.author_name,
-                "at": s.created_at.isoformat(),
-            }
+    return HandoffSnapshot(
+        session_id=session.id,
+        problem_summary=session.problem_summary,
+        category=session.category,
+        client_name=session.client_name,
+        ticket_id=session.ticket_id,
+        priority=session.priority,
+        reason=handoff_in.reason,
+        notes=handoff_in.notes,
+        steps=[
+            SnapshotStep(
+                id=s.id,
+                action=s.action,
+                result=s.result,
+                outcome=s.outcome,
+                is_note=s.is_note,
+                author_id=s.author_id,
+                author=s.author_name,
+                at=s.created_at,
+            )
             for s in steps
         ],
-        "taken_at": common.now().isoformat(),
-    }
+        taken_at=common.now(),
+    ).stored()
 
 
 async def _check_target(uow: UnitOfWork, actor: Actor, target: uuid.UUID) -> User:

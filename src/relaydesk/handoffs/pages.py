@@ -19,6 +19,7 @@ from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
+from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -73,7 +74,7 @@ def _when(value: Any) -> datetime | None:
 
 @dataclass
 class Story:
-    """What the snapshot says happened, shaped for the templates (the snapshot is JSON)."""
+    """What the snapshot says happened, shaped for the templates."""
 
     problem: str
     category: str | None
@@ -82,42 +83,26 @@ class Story:
     priority: str
     reason: str | None
     notes: str | None
-    steps: list[dict[str, Any]]
+    steps: list[SnapshotStep]
     failed: int
     notes_count: int
 
 
 def story(handoff: HandoffDetail) -> Story:
-    snap = handoff.snapshot or {}
-    steps = []
-    for raw in snap.get("steps") or []:
-        if not isinstance(raw, dict):
-            continue
-        outcome = (
-            raw.get("outcome") if raw.get("outcome") in ("fixed", "failed", "partial", "info") else "info"
-        )
-        steps.append(
-            {
-                "id": raw.get("id"),
-                "action": str(raw.get("action") or ""),
-                "result": raw.get("result"),
-                "outcome": outcome,
-                "kind": "note" if raw.get("is_note") else outcome,
-                "author": raw.get("author") or "",
-                "at": _when(raw.get("at")),
-            }
-        )
+    snap = HandoffSnapshot.read(handoff.snapshot)
+    written = snap.model_fields_set
     return Story(
-        problem=str(snap.get("problem_summary") or ""),
-        category=snap.get("category"),
-        client=snap.get("client_name"),
-        ticket=snap.get("ticket_id"),
-        priority=str(snap.get("priority") or "normal"),
-        reason=snap.get("reason", handoff.reason),
-        notes=snap.get("notes", handoff.notes),
-        steps=steps,
-        failed=sum(1 for s in steps if s["kind"] == "failed"),
-        notes_count=sum(1 for s in steps if s["kind"] == "note"),
+        problem=snap.problem_summary,
+        category=snap.category,
+        client=snap.client_name,
+        ticket=snap.ticket_id,
+        priority=snap.priority,
+        # rows from before the snapshot kept them fall back to the handoff's own
+        reason=snap.reason if "reason" in written else handoff.reason,
+        notes=snap.notes if "notes" in written else handoff.notes,
+        steps=snap.steps,
+        failed=sum(1 for s in snap.steps if s.kind == "failed"),
+        notes_count=sum(1 for s in snap.steps if s.kind == "note"),
     )
 
 
