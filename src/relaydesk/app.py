@@ -25,6 +25,7 @@ from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
+from relaydesk.web.pages import WORKSPACE
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
 from relaydesk.worker import worker_in_app
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.workspace = WORKSPACE
     problems.install(app, _render_page_error)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
 

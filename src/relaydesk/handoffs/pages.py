@@ -166,7 +166,7 @@ def assessment(handoff: HandoffDetail) -> Assessment:
 async def workspace_context(
     request: Request, uow: UnitOfWork, actor: Actor, session: Session
 ) -> dict[str, Any]:
-    """What handoffs add to the session workspace (see sessions.pages.extend_workspace)."""
+    """What handoffs add to the session workspace (see sessions.pages.Workspace)."""
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
     can_hand_off = policy.may_hand_off(actor, session)
     teammates = []

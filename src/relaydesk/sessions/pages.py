@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,20 +26,18 @@ router = APIRouter()
 
 GROUPS = (("active", "Active"), ("parked", "Parked"), ("escalated", "Escalated"), ("resolved", "Resolved"))
 
-# Domains above sessions (handoffs) add to the workspace without sessions importing them, since
-# imports go one way: a template extending sessions/workspace.html and the context it needs.
-# The composition root (web/pages.py) wires them with extend_workspace().
 WorkspaceContext = Callable[[Request, UnitOfWork, Actor, Session], Awaitable[dict[str, Any]]]
-_workspace_template = "sessions/workspace.html"
-_workspace_contexts: list[WorkspaceContext] = []
 
 
-def extend_workspace(context: WorkspaceContext, *, template: str | None = None) -> None:
-    global _workspace_template
-    if context not in _workspace_contexts:
-        _workspace_contexts.append(context)
-    if template:
-        _workspace_template = template
+@dataclass(frozen=True)
+class Workspace:
+    """How the workspace page is composed. Domains above sessions (handoffs, deliveries, summaries)
+    add to it without sessions importing them, since imports go one way: a template extending
+    sessions/workspace.html and the context each adds. The composition root (web/pages.py) builds
+    one and the app keeps it on app.state.workspace; no module state changes at import time."""
+
+    template: str = "sessions/workspace.html"
+    contexts: tuple[WorkspaceContext, ...] = ()
 
 
 async def render_workspace(
@@ -55,12 +54,13 @@ async def render_workspace(
     """The workspace page; also re-rendered with an error by the forms posted from it."""
     detail = await sessions.session_detail(uow, actor, session_id)
     session = await sessions.get_session(uow, actor, session_id)
+    workspace: Workspace = getattr(request.app.state, "workspace", Workspace())
     context: dict[str, Any] = {}
-    for add in _workspace_contexts:
+    for add in workspace.contexts:
         context |= await add(request, uow, actor, session)
     return render(
         request,
-        _workspace_template,
+        workspace.template,
         status_code=status_code,
         session=detail,
         can_work=sessions.can_work(actor, session),
