@@ -23,7 +23,7 @@ from relaydesk.web.auth import LOGIN_CSRF_COOKIE
 from relaydesk.web.deps import COOKIE, OptionalActor, get_db, get_settings
 from relaydesk.web.templating import render
 
-# Every page gets the header's queue and bell counts (one query, GET only).
+# Every page gets the header's queue and bell counts (one query), form posts re-rendered too.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(nav_counts)])
 router.include_router(sessions_pages)
 router.include_router(handoffs_pages)
