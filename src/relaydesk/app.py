@@ -25,8 +25,10 @@ from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
+from relaydesk.web.pages import WORKSPACE
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
+from relaydesk.worker import worker_in_app
 
 # Long-running companions of a serving process (the NOTIFY listener, the worker): each is
 # an async context manager factory taking the app, entered at startup and left at shutdown.
@@ -54,8 +56,6 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
         )
 
     if background is None:
-        from relaydesk.worker import worker_in_app
-
         background = [worker_in_app] if settings.run_worker else []
 
     @asynccontextmanager
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.workspace = WORKSPACE
     problems.install(app, _render_page_error)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
 

@@ -192,7 +192,7 @@ def load_threads() -> list[dict[str, Any]]:
 
 # --- hand-written MSP sessions --------------------------------------------------------------------
 
-ACTIVE_OUTLOOK = {
+ACTIVE_OUTLOOK: dict[str, Any] = {
     "problem": "Outlook stopped syncing for the front desk after this morning's password change; "
     "send/receive fails with 0x800CCC0E and it keeps asking for the password.",
     "category": "Email",
@@ -220,7 +220,7 @@ ACTIVE_OUTLOOK = {
     ],
 }
 
-ACTIVE_VPN = {
+ACTIVE_VPN: dict[str, Any] = {
     "problem": "Remote staff cannot connect to the office VPN since the firewall firmware update last "
     "night; FortiClient stops at 98% and disconnects.",
     "category": "Network",
@@ -242,7 +242,7 @@ ACTIVE_VPN = {
     ],
 }
 
-RESOLVED_PRINTER = {
+RESOLVED_PRINTER: dict[str, Any] = {
     "problem": "Reception printer (HP LaserJet M404dn) shows offline on every PC since the router was "
     "replaced; jobs sit in the queue.",
     "category": "Printing",

@@ -2,7 +2,7 @@
 
 Each kind of job (summaries, deliveries, reminders) is a `Queue` whose `run_once` takes at most
 one unit of work and says whether it found any. The loop drains every queue, then sleeps until a
-NOTIFY on JOBS_CHANNEL (sent inside the transaction that created the work, so only on commit)
+NOTIFY on JOBS_CHANNEL (db/notify.py; sent inside the transaction that created the work, so only on commit)
 or the poll interval, whichever comes first. The poll also catches scheduled rows whose time
 has come and work left by a worker that died.
 """
@@ -18,13 +18,14 @@ from typing import Protocol
 import psycopg
 from fastapi import FastAPI
 
-from relaydesk.db.uow import Database, UnitOfWork
+from relaydesk.db.notify import JOBS_CHANNEL
+from relaydesk.db.uow import Database
 from relaydesk.db.urls import libpq_url
-from relaydesk.settings import Settings
+from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.settings import Settings, get_settings
+from relaydesk.summaries.jobs import SummaryQueue
 
 log = logging.getLogger(__name__)
-
-JOBS_CHANNEL = "relaydesk_jobs"
 
 
 class Queue(Protocol):
@@ -33,13 +34,6 @@ class Queue(Protocol):
     async def run_once(self, db: Database) -> bool:
         """Do at most one job; True when there was one (done or failed), False when idle."""
         ...
-
-
-async def wake_workers(uow: UnitOfWork, kind: str) -> None:
-    """Tell workers there is new work; delivered at commit, dropped on rollback."""
-    from sqlalchemy import text
-
-    await uow.session.execute(text("SELECT pg_notify(:c, :k)"), {"c": JOBS_CHANNEL, "k": kind})
 
 
 class Worker:
@@ -96,10 +90,6 @@ class Worker:
 
 def default_queues(settings: Settings | None = None) -> list[Queue]:
     """Every job kind the application has; domains register theirs here."""
-    from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
-    from relaydesk.settings import get_settings
-    from relaydesk.summaries.jobs import SummaryQueue  # here: it imports wake_workers from this module
-
     return [SummaryQueue(settings), DeliveryQueue(settings or get_settings()), ReminderQueue()]
 
 

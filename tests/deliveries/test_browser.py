@@ -116,3 +116,24 @@ async def test_connect_psa_lookup_ticket_and_send_a_test(
     await section.locator(".delivery.psa_note, .delivery.sent").first.wait_for(timeout=10000)
     await page.locator("#deliveries .delivery-status.sent").nth(1).wait_for(timeout=15000)
     await page.screenshot(path="/tmp/relaydesk-workspace-deliveries.png", full_page=True)
+
+
+async def test_a_new_webhooks_secret_is_shown_once_after_the_redirect(
+    site: str, chromium: Browser, db: Database, team: Team
+) -> None:
+    page = await (await chromium.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    await _sign_in(page, site, team.ada.user.email)
+    await page.goto(f"{site}/settings/integrations")
+    await page.click("summary:has-text('Signed webhook')")
+    form = page.locator("form:has(input[name='kind'][value='webhook'])")
+    await form.locator("input[name='name']").fill("Our receiver")
+    await form.locator("input[name='f_url']").fill("https://hooks.example.com/relaydesk")
+    async with page.expect_navigation():
+        await form.locator("button[type='submit']").click()
+    assert "/settings/integrations?notice=" in page.url  # redirected: a reload sends nothing
+    secret = (await page.locator(".reveal code.secret").text_content() or "").strip()
+    assert secret.startswith("whsec_")
+    await page.screenshot(path="/tmp/relaydesk-webhook-secret.png", full_page=True)
+    await page.reload()
+    assert await page.locator(".reveal").count() == 0
+    assert "Our receiver" in await page.inner_text("main")

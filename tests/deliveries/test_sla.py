@@ -16,7 +16,14 @@ from tests.fakes.server import LocalServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
-SLA_MINUTES = 0.025  # 1.5 s
+# Long enough that no slow machine reaches it by itself; the tests move the clock instead, by
+# making the reminders due (_sla_passes), so they wait on nothing.
+SLA_MINUTES = 15
+
+
+def _sla_passes(admin_conn: psycopg.Connection) -> None:
+    """The pickup SLA runs out: every reminder is due now (as if its minutes had passed)."""
+    admin_conn.execute("UPDATE reminders SET due_at = now() - interval '1 second'")
 
 
 def _reminders(admin_conn: psycopg.Connection) -> list[tuple[str, int]]:
@@ -53,7 +60,7 @@ async def test_unclaimed_escalation_is_reminded_once_across_a_worker_restart(
     fake_slack.app.messages.clear()
 
     # The worker stops; the SLA passes while none runs. Two fresh workers start at once.
-    await asyncio.sleep(SLA_MINUTES * 60 + 0.3)
+    _sla_passes(admin_conn)
     restarted = [ReminderQueue(), ReminderQueue()]
     fired = await asyncio.gather(*(q.run_once(db) for q in restarted))
     assert sorted(fired) == [False, True]
@@ -64,13 +71,13 @@ async def test_unclaimed_escalation_is_reminded_once_across_a_worker_restart(
     assert _reminders(admin_conn) == [("fired", 1)]
     bells = _unclaimed_bells(admin_conn)
     assert [name for name, _ in bells] == ["Ada Admin", "Olga Owner"]  # admins and owners only
-    assert bells[0][1] == "Unclaimed for 2 s: Printers on the 3rd floor are offline"
+    assert bells[0][1] == "Unclaimed for 15 min: Printers on the 3rd floor are offline"
     assert sorted(a for m in fake_smtp.messages for a in m.rcpt_tos) == sorted(
         [team.ada.user.email, team.olga.user.email]
     )
-    assert fake_smtp.messages[0].message["Subject"].startswith("Unclaimed for 2 s: Printers")
+    assert fake_smtp.messages[0].message["Subject"].startswith("Unclaimed for 15 min: Printers")
     (post,) = fake_slack.app.messages
-    assert post["blocks"][0]["text"]["text"].startswith("Unclaimed for 2 s: Printers")
+    assert post["blocks"][0]["text"]["text"].startswith("Unclaimed for 15 min: Printers")
 
 
 async def test_claimed_escalation_is_never_reminded_even_across_a_restart(
@@ -99,7 +106,7 @@ async def test_claimed_escalation_is_never_reminded_even_across_a_restart(
         await handoffs.withdraw(uow, team.jane.actor, withdrawn.id)
     assert sorted(s for s, _ in _reminders(admin_conn)) == ["cancelled", "cancelled"]
 
-    await asyncio.sleep(SLA_MINUTES * 60 + 0.3)
+    _sla_passes(admin_conn)
     fresh = ReminderQueue()  # "after a restart": a new worker that never saw either escalation
     await run_worker(db, fresh, queue, until=lambda: True)
     assert not await fresh.run_once(db)
@@ -115,7 +122,7 @@ async def test_reminder_for_a_handoff_claimed_without_the_cancel_stays_quiet(
     session = await make_session(db, team.jane)
     handoff = await escalate(db, team.jane, session)
     admin_conn.execute("UPDATE handoffs SET status = 'closed' WHERE id = %s", (handoff.id,))
-    await asyncio.sleep(SLA_MINUTES * 60 + 0.3)
+    _sla_passes(admin_conn)
     await ReminderQueue().run_once(db)  # takes the due row, finds the handoff closed
     assert _reminders(admin_conn) == [("cancelled", 1)]
     assert _unclaimed_bells(admin_conn) == []

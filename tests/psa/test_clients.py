@@ -19,9 +19,9 @@ from relaydesk.psa.base import (
     PsaClient,
     TicketInfo,
     add_note_once,
-    make_psa_client,
     marker_token,
 )
+from relaydesk.psa.clients import make_psa_client
 from relaydesk.psa.connectwise import ConnectWiseClient
 from relaydesk.psa.halopsa import HaloPsaClient
 from tests.fakes import autotask as at

@@ -61,6 +61,8 @@ class WebSession(IdMixin, TenantMixin, TimestampMixin, Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    # a one-shot message for the next page this browser shows, sealed (see web/flash.py)
+    flash: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginAttempt(Base):

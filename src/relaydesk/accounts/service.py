@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def actor_for(user: User, *, via: str = "cookie", csrf_token: str | None = None) -> Actor:
+def actor_for(
+    user: User, *, via: Literal["cookie", "token", "system"] = "cookie", csrf_token: str | None = None
+) -> Actor:
     return Actor(
         user_id=user.id,
         account_id=user.account_id,
@@ -30,7 +33,7 @@ def actor_for(user: User, *, via: str = "cookie", csrf_token: str | None = None)
         email=user.email,
         via=via,
         csrf_token=csrf_token,
-    )  # type: ignore[arg-type]
+    )
 
 
 # --- accounts -------------------------------------------------------------------------------

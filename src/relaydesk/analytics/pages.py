@@ -166,9 +166,12 @@ async def save_baseline(
         baseline_in = BaselineIn.model_validate(
             {"baseline_handoff_seconds": total, "measured_on": measured_on}
         )
+        async with uow.attempt():
+            await analytics.set_baseline(uow, actor, baseline_in)
     except ValidationError as exc:
         return await _baseline_refused(request, uow, actor, validation_message(exc), values)
-    await analytics.set_baseline(uow, actor, baseline_in)
+    except BadInput as exc:
+        return await _baseline_refused(request, uow, actor, exc.detail, values)
     return RedirectResponse("/analytics?notice=" + quote("Baseline saved."), status_code=303)
 
 

@@ -49,11 +49,24 @@ class UnitOfWork:
     async def scalar(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         return await self.session.scalar(statement, params)
 
+    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> None:
+        """A statement whose rows nobody reads (UPDATE, DELETE without RETURNING)."""
+        await self.session.execute(statement, params)
+
     async def rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         return (await self.session.execute(statement, params)).all()
 
     def add(self, instance: object) -> None:
         self.session.add(instance)
+
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        """A savepoint around one service call from a form. When the call refuses (a RelaydeskError,
+        invalid input), whatever it had already written is undone, while the request's transaction
+        lives on to render the form again with the reason; without it the re-rendered page would
+        commit a half-done change."""
+        async with self.session.begin_nested():
+            yield
 
 
 class Database:

@@ -45,7 +45,8 @@ from relaydesk.integrations import service as integrations
 from relaydesk.integrations.models import Integration
 from relaydesk.integrations.schemas import KIND_LABELS
 from relaydesk.live.service import append_event
-from relaydesk.psa.base import PsaClient, add_note_once, make_psa_client
+from relaydesk.psa.base import PsaClient, add_note_once
+from relaydesk.psa.clients import make_psa_client
 from relaydesk.settings import Settings
 
 log = logging.getLogger(__name__)

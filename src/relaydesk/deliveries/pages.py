@@ -33,7 +33,7 @@ EVENT_LABELS = {
 
 
 async def workspace_context(request: Request, uow: UnitOfWork, actor: Actor, session: Any) -> dict[str, Any]:
-    """What the workspace's Deliveries section shows (wired in web/pages.py with extend_workspace)."""
+    """What the workspace's Deliveries section shows (wired in web/pages.py, WORKSPACE)."""
     if not actor.at_least("engineer"):
         return {"deliveries": None}
     return {

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
+from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import messages, sources
 from relaydesk.deliveries.models import Delivery, Reminder
@@ -88,9 +89,6 @@ async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) 
 
 
 async def _wake(uow: UnitOfWork) -> None:
-    # Imported here: the worker module imports this domain's jobs when it builds its queues.
-    from relaydesk.worker import wake_workers
-
     await wake_workers(uow, WAKE)
 
 

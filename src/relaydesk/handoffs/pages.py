@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,8 +16,10 @@ from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
+from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
+from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -49,9 +51,10 @@ class NavCounts:
 
 
 async def nav_counts(request: Request, uow: UowDep, actor: OptionalActor) -> None:
-    """The header's queue and bell counts and the live stream's starting point, in one query,
-    for pages that render (GET). Read by the template context processor from request.state."""
-    if actor is None or request.method not in ("GET", "HEAD"):
+    """The header's queue and bell counts and the live stream's starting point, in one query, for
+    every page: also a form post that renders the form again with its reason (taken before the
+    form's savepoint, so it counts what stays). Read by the template context processor."""
+    if actor is None:
         return
     waiting, unread, last_seq = await handoffs.header_counts(uow, actor)
     request.state.nav_counts = NavCounts(open_escalations=waiting, unread=unread, live_since=last_seq)
@@ -71,7 +74,7 @@ def _when(value: Any) -> datetime | None:
 
 @dataclass
 class Story:
-    """What the snapshot says happened, shaped for the templates (the snapshot is JSON)."""
+    """What the snapshot says happened, shaped for the templates."""
 
     problem: str
     category: str | None
@@ -80,42 +83,26 @@ class Story:
     priority: str
     reason: str | None
     notes: str | None
-    steps: list[dict[str, Any]]
+    steps: list[SnapshotStep]
     failed: int
     notes_count: int
 
 
 def story(handoff: HandoffDetail) -> Story:
-    snap = handoff.snapshot or {}
-    steps = []
-    for raw in snap.get("steps") or []:
-        if not isinstance(raw, dict):
-            continue
-        outcome = (
-            raw.get("outcome") if raw.get("outcome") in ("fixed", "failed", "partial", "info") else "info"
-        )
-        steps.append(
-            {
-                "id": raw.get("id"),
-                "action": str(raw.get("action") or ""),
-                "result": raw.get("result"),
-                "outcome": outcome,
-                "kind": "note" if raw.get("is_note") else outcome,
-                "author": raw.get("author") or "",
-                "at": _when(raw.get("at")),
-            }
-        )
+    snap = HandoffSnapshot.read(handoff.snapshot)
+    written = snap.model_fields_set
     return Story(
-        problem=str(snap.get("problem_summary") or ""),
-        category=snap.get("category"),
-        client=snap.get("client_name"),
-        ticket=snap.get("ticket_id"),
-        priority=str(snap.get("priority") or "normal"),
-        reason=snap.get("reason", handoff.reason),
-        notes=snap.get("notes", handoff.notes),
-        steps=steps,
-        failed=sum(1 for s in steps if s["kind"] == "failed"),
-        notes_count=sum(1 for s in steps if s["kind"] == "note"),
+        problem=snap.problem_summary,
+        category=snap.category,
+        client=snap.client_name,
+        ticket=snap.ticket_id,
+        priority=snap.priority,
+        # rows from before the snapshot kept them fall back to the handoff's own
+        reason=snap.reason if "reason" in written else handoff.reason,
+        notes=snap.notes if "notes" in written else handoff.notes,
+        steps=snap.steps,
+        failed=sum(1 for s in snap.steps if s.kind == "failed"),
+        notes_count=sum(1 for s in snap.steps if s.kind == "note"),
     )
 
 
@@ -179,10 +166,9 @@ def assessment(handoff: HandoffDetail) -> Assessment:
 async def workspace_context(
     request: Request, uow: UnitOfWork, actor: Actor, session: Session
 ) -> dict[str, Any]:
-    """What handoffs add to the session workspace (see sessions.pages.extend_workspace)."""
+    """What handoffs add to the session workspace (see sessions.pages.Workspace)."""
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    holder = actor.at_least("engineer") and actor.user_id in (session.owner_id, session.assignee_id)
-    can_hand_off = holder and session.status == "active"
+    can_hand_off = policy.may_hand_off(actor, session)
     teammates = []
     if can_hand_off:
         teammates = [
@@ -195,7 +181,8 @@ async def workspace_context(
         "story": story(handoff) if handoff else None,
         "assessment": assessment(handoff) if handoff else None,
         "can_hand_off": can_hand_off,
-        "can_resume": holder and session.status == "parked",
+        "can_resume": policy.may_resume(actor, session),
+        "can_withdraw": bool(handoff and policy.may_withdraw(actor, handoff)),
         "is_claimer": bool(
             handoff and handoff.status == "claimed" and handoff.claimed_by_id == actor.user_id
         ),
@@ -221,9 +208,8 @@ async def escalate(
         handoff_in = HandoffCreate(
             intent="escalate", reason=reason, notes=notes, target_user_id=target_user_id.strip() or None
         )
-        # A savepoint: whatever the service wrote before refusing is undone (invariant 2), while this
-        # request's transaction lives on to render the form again.
-        async with uow.session.begin_nested():
+        # whatever the service wrote before refusing is undone (invariant 2)
+        async with uow.attempt():
             handoff = await handoffs.create_handoff(uow, actor, session_id, handoff_in)
     except (ValidationError, BadInput) as exc:
         message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
@@ -292,14 +278,7 @@ def _pickup(
         story=story(handoff) if handoff else None,
         assessment=assessment(handoff) if handoff else None,
         is_escalator=bool(handoff and handoff.created_by_id == actor.user_id),
-        # a targeted escalation is the target's (or an admin's) to take
-        may_claim=bool(
-            handoff
-            and handoff.status == "open"
-            and handoff.created_by_id != actor.user_id
-            and actor.at_least("engineer")
-            and (actor.is_manager or handoff.target_user_id in (None, actor.user_id))
-        ),
+        may_claim=bool(handoff and policy.may_claim(actor, handoff, datetime.now(UTC))),
         context=context,
         taken=taken,
     )
@@ -320,7 +299,8 @@ async def claim(
     request: Request, handoff_id: uuid.UUID, uow: UowDep, actor: FormActor, start: str = Form("continue")
 ) -> Response:
     try:
-        handoff = await handoffs.claim(uow, actor, handoff_id)
+        async with uow.attempt():
+            handoff = await handoffs.claim(uow, actor, handoff_id)
     except Conflict as exc:
         # Lost the race (or it was withdrawn): the screen again, saying who took it and when.
         taken = {

@@ -65,6 +65,7 @@ class HandoffOut(BaseModel):
     claimed_by_id: uuid.UUID | None
     claimed_by_name: str | None = None
     claimed_at: datetime | None
+    released_by_id: uuid.UUID | None = None
     released_at: datetime | None
     release_count: int
     summary_state: str

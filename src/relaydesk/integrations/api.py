@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from relaydesk.accounts.actor import Actor
 from relaydesk.deliveries import service as deliveries
 from relaydesk.deliveries.api import delivery_out
 from relaydesk.deliveries.schemas import DeliveryOut
@@ -26,7 +25,7 @@ from relaydesk.integrations.schemas import (
     TestIn,
     TicketOut,
 )
-from relaydesk.web.deps import CurrentActor, SettingsDep, UowDep, current_actor, get_db, optional_actor
+from relaydesk.web.deps import CurrentActor, DetachedActor, SettingsDep, UowDep, get_db
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
@@ -130,18 +129,11 @@ async def test_integration(
     return delivery_out(await deliveries.enqueue_test(uow, actor, row, ticket_id=test_in.ticket_id), settings)
 
 
-async def _actor_outside_transaction(request: Request) -> Actor:
-    """Sign the caller in with a transaction of its own that is over before the route runs, so the
-    route can wait on the network without holding a database transaction open."""
-    async with get_db(request).uow() as uow:
-        return await current_actor(request, await optional_actor(request, uow))
-
-
 @router.get("/psa/tickets/{ticket_id}", response_model=TicketOut)
 async def lookup_ticket(
     ticket_id: str,
     request: Request,
-    actor: Annotated[Actor, Depends(_actor_outside_transaction)],
+    actor: DetachedActor,
     settings: SettingsDep,
 ) -> TicketOut:
     """The PSA ticket's summary, company and priority, to prefill a new session."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,6 +26,7 @@ from relaydesk.integrations.schemas import (
     SettingsUpdate,
 )
 from relaydesk.settings import Settings
+from relaydesk.web import flash
 from relaydesk.web.auth import FormActor, PageActor
 from relaydesk.web.deps import SettingsDep, UowDep
 from relaydesk.web.problems import validation_message
@@ -81,7 +83,13 @@ async def page(
     notice: str | None = None,
     test: uuid.UUID | None = None,
 ) -> Response:
-    return await _page(request, uow, actor, settings, notice=notice, test_id=test)
+    revealed = await flash.take(uow, actor, settings.resolved_secret_key())
+    return await _page(request, uow, actor, settings, notice=notice, test_id=test, revealed=revealed)
+
+
+def _back(notice: str) -> Response:
+    """Post/redirect/get: a reload of the page shown next cannot send the form again."""
+    return RedirectResponse(f"{PAGE}?" + urlencode({"notice": notice}), status_code=303)
 
 
 def _fields(form: Any, kind: str) -> dict[str, Any]:
@@ -98,10 +106,15 @@ async def save_account(request: Request, uow: UowDep, actor: FormActor, settings
                 "email_events": form.getlist("email_events"),
             }
         )
+        async with uow.attempt():
+            await integrations.update_settings(
+                uow, actor, settings_in, smtp_configured=bool(settings.smtp_url)
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
-    await integrations.update_settings(uow, actor, settings_in, smtp_configured=bool(settings.smtp_url))
-    return RedirectResponse(f"{PAGE}?notice=Saved.", status_code=303)
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
+    return _back("Saved.")
 
 
 @router.post(f"{PAGE}/new")
@@ -117,24 +130,18 @@ async def create(request: Request, uow: UowDep, actor: FormActor, settings: Sett
                 "settings": _fields(form, kind),
             }
         )
-        row, secret = await integrations.create_integration(
-            uow, actor, integration_in, secret_key=settings.resolved_secret_key()
-        )
+        async with uow.attempt():
+            row, secret = await integrations.create_integration(
+                uow, actor, integration_in, secret_key=settings.resolved_secret_key()
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
     except RelaydeskError as exc:
         return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
     if secret:
-        # Shown on this response only: it is stored encrypted and never displayed again.
-        return await _page(
-            request,
-            uow,
-            actor,
-            settings,
-            notice=f"Added {row.name}.",
-            revealed={"id": str(row.id), "secret": secret},
-        )
-    return RedirectResponse(f"{PAGE}?notice=Added {row.name}.", status_code=303)
+        # Shown once, on the page this redirects to: it is stored encrypted and never displayed again.
+        await flash.keep(uow, actor, settings.resolved_secret_key(), {"id": str(row.id), "secret": secret})
+    return _back(f"Added {row.name}.")
 
 
 @router.post(f"{PAGE}/email/test")
@@ -158,20 +165,21 @@ async def update(
                 "settings": _fields(form, row.kind),
             }
         )
-        await integrations.update_integration(
-            uow, actor, integration_id, integration_in, secret_key=settings.resolved_secret_key()
-        )
+        async with uow.attempt():
+            await integrations.update_integration(
+                uow, actor, integration_id, integration_in, secret_key=settings.resolved_secret_key()
+            )
     except ValidationError as exc:
         return await _page(request, uow, actor, settings, status_code=422, error=validation_message(exc))
     except RelaydeskError as exc:
         return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
-    return RedirectResponse(f"{PAGE}?notice=Saved {row.name}.", status_code=303)
+    return _back(f"Saved {row.name}.")
 
 
 @router.post(f"{PAGE}/{{integration_id}}/delete")
 async def remove(integration_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Response:
     await integrations.delete_integration(uow, actor, integration_id)
-    return RedirectResponse(f"{PAGE}?notice=Removed.", status_code=303)
+    return _back("Removed.")
 
 
 @router.post(f"{PAGE}/{{integration_id}}/rotate")
@@ -181,14 +189,8 @@ async def rotate(
     row, secret = await integrations.rotate_signing_secret(
         uow, actor, integration_id, secret_key=settings.resolved_secret_key()
     )
-    return await _page(
-        request,
-        uow,
-        actor,
-        settings,
-        notice="New signing secret made; the old one no longer verifies.",
-        revealed={"id": str(row.id), "secret": secret},
-    )
+    await flash.keep(uow, actor, settings.resolved_secret_key(), {"id": str(row.id), "secret": secret})
+    return _back("New signing secret made; the old one no longer verifies.")
 
 
 @router.post(f"{PAGE}/{{integration_id}}/test")
@@ -198,7 +200,10 @@ async def test(
     form = await request.form()
     row = await integrations.get_integration(uow, actor, integration_id)
     try:
-        delivery = await deliveries.enqueue_test(uow, actor, row, ticket_id=str(form.get("ticket_id", "")))
+        async with uow.attempt():
+            delivery = await deliveries.enqueue_test(
+                uow, actor, row, ticket_id=str(form.get("ticket_id", ""))
+            )
     except RelaydeskError as exc:
         return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
     return RedirectResponse(f"{PAGE}?test={delivery.id}#test-result", status_code=303)

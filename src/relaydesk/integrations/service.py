@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +45,8 @@ from relaydesk.psa.base import (
     HaloPsaConfig,
     PsaConfig,
     TicketInfo,
-    make_psa_client,
 )
+from relaydesk.psa.clients import make_psa_client
 
 
 def _manage(actor: Actor) -> None:
@@ -105,7 +106,7 @@ async def update_settings(
 # --- integrations ------------------------------------------------------------------------------
 
 
-def _events(kind: str, events: list[str], allowed: tuple[str, ...]) -> list[str]:
+def _events(kind: str, events: Sequence[str], allowed: tuple[str, ...]) -> list[str]:
     wrong = [e for e in events if e not in allowed]
     if wrong:
         label = KIND_LABELS.get(kind, kind)

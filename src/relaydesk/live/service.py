@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from relaydesk.db.notify import EVENTS_CHANNEL, notify
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.live.models import Event
 
-CHANNEL = "relaydesk_events"
+CHANNEL = EVENTS_CHANNEL
 LOCK_CLASS = 727001
 
 
@@ -83,9 +84,7 @@ async def append_events(
     await uow.flush()
     # NOTIFY inside the transaction is delivered only on commit; it only wakes listeners, which
     # read the table from their last seq, so one notice for the last position is enough.
-    await uow.session.execute(
-        text("SELECT pg_notify(:c, :m)"), {"c": CHANNEL, "m": f"{account_id}:{events[-1].seq}"}
-    )
+    await notify(uow, EVENTS_CHANNEL, f"{account_id}:{events[-1].seq}")
     return events
 
 

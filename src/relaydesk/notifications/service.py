@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
@@ -110,4 +111,4 @@ async def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:
         .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
         .values(read_at=datetime.now(UTC))
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

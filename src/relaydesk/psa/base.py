@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from relaydesk.deliveries.outcome import DeliveryFailed
-
-if TYPE_CHECKING:
-    import httpx
 
 PsaKind = Literal["connectwise", "autotask", "halopsa"]
 
@@ -160,19 +157,3 @@ class HaloPsaConfig:
 
 
 PsaConfig = ConnectWiseConfig | AutotaskConfig | HaloPsaConfig
-
-
-def make_psa_client(kind: PsaKind | str, config: PsaConfig, *, client: httpx.AsyncClient) -> PsaClient:
-    """The client for `kind`, sharing the caller's `httpx.AsyncClient` (its timeouts apply)."""
-    # Imported here: the vendor modules import this one for the protocol and configs.
-    from relaydesk.psa.autotask import AutotaskClient
-    from relaydesk.psa.connectwise import ConnectWiseClient
-    from relaydesk.psa.halopsa import HaloPsaClient
-
-    if kind == "connectwise" and isinstance(config, ConnectWiseConfig):
-        return ConnectWiseClient(config, client=client)
-    if kind == "autotask" and isinstance(config, AutotaskConfig):
-        return AutotaskClient(config, client=client)
-    if kind == "halopsa" and isinstance(config, HaloPsaConfig):
-        return HaloPsaClient(config, client=client)
-    raise ValueError(f"no PSA client for kind {kind!r} with {type(config).__name__}")

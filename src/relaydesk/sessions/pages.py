@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
+from relaydesk.errors import BadInput
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
@@ -24,20 +26,18 @@ router = APIRouter()
 
 GROUPS = (("active", "Active"), ("parked", "Parked"), ("escalated", "Escalated"), ("resolved", "Resolved"))
 
-# Domains above sessions (handoffs) add to the workspace without sessions importing them, since
-# imports go one way: a template extending sessions/workspace.html and the context it needs.
-# The composition root (web/pages.py) wires them with extend_workspace().
 WorkspaceContext = Callable[[Request, UnitOfWork, Actor, Session], Awaitable[dict[str, Any]]]
-_workspace_template = "sessions/workspace.html"
-_workspace_contexts: list[WorkspaceContext] = []
 
 
-def extend_workspace(context: WorkspaceContext, *, template: str | None = None) -> None:
-    global _workspace_template
-    if context not in _workspace_contexts:
-        _workspace_contexts.append(context)
-    if template:
-        _workspace_template = template
+@dataclass(frozen=True)
+class Workspace:
+    """How the workspace page is composed. Domains above sessions (handoffs, deliveries, summaries)
+    add to it without sessions importing them, since imports go one way: a template extending
+    sessions/workspace.html and the context each adds. The composition root (web/pages.py) builds
+    one and the app keeps it on app.state.workspace; no module state changes at import time."""
+
+    template: str = "sessions/workspace.html"
+    contexts: tuple[WorkspaceContext, ...] = ()
 
 
 async def render_workspace(
@@ -54,12 +54,13 @@ async def render_workspace(
     """The workspace page; also re-rendered with an error by the forms posted from it."""
     detail = await sessions.session_detail(uow, actor, session_id)
     session = await sessions.get_session(uow, actor, session_id)
+    workspace: Workspace = getattr(request.app.state, "workspace", Workspace())
     context: dict[str, Any] = {}
-    for add in _workspace_contexts:
+    for add in workspace.contexts:
         context |= await add(request, uow, actor, session)
     return render(
         request,
-        _workspace_template,
+        workspace.template,
         status_code=status_code,
         session=detail,
         can_work=sessions.can_work(actor, session),
@@ -109,11 +110,11 @@ async def new_session(
     }
     try:
         session_in = SessionCreate.model_validate(values)
-    except ValidationError as exc:
-        return render(
-            request, "sessions/new.html", status_code=422, values=values, error=validation_message(exc)
-        )
-    session = await sessions.create_session(uow, actor, session_in)
+        async with uow.attempt():
+            session = await sessions.create_session(uow, actor, session_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return render(request, "sessions/new.html", status_code=422, values=values, error=message)
     return RedirectResponse(f"/sessions/{session.id}", status_code=303)
 
 
@@ -135,17 +136,13 @@ async def add_step(
     values = {"action": action, "result": result, "outcome": outcome}
     try:
         step_in = StepCreate.model_validate(values)
-    except ValidationError as exc:
+        async with uow.attempt():
+            await sessions.add_step(uow, actor, session_id, step_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
         return await render_workspace(
-            request,
-            uow,
-            actor,
-            session_id,
-            status_code=422,
-            error=validation_message(exc),
-            step_values=values,
+            request, uow, actor, session_id, status_code=422, error=message, step_values=values
         )
-    await sessions.add_step(uow, actor, session_id, step_in)
     return RedirectResponse(f"/sessions/{session_id}#add-step", status_code=303)
 
 
@@ -155,9 +152,9 @@ async def resolve(
 ) -> Response:
     try:
         resolve_in = ResolveIn.model_validate({"resolution": resolution})
-    except ValidationError as exc:
-        return await render_workspace(
-            request, uow, actor, session_id, status_code=422, error=validation_message(exc)
-        )
-    await sessions.resolve_session(uow, actor, session_id, resolve_in)
+        async with uow.attempt():
+            await sessions.resolve_session(uow, actor, session_id, resolve_in)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return await render_workspace(request, uow, actor, session_id, status_code=422, error=message)
     return RedirectResponse(f"/sessions/{session_id}", status_code=303)

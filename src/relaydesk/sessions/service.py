@@ -13,6 +13,7 @@ from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
+from relaydesk.handoffs import policy
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -49,10 +50,9 @@ async def get_session(
 
 
 def can_work(actor: Actor, session: Session) -> bool:
-    """Engineers work their own or assigned sessions; admins and owners may step in anywhere."""
-    if not actor.at_least("engineer"):
-        return False
-    return actor.is_manager or actor.user_id in (session.owner_id, session.assignee_id)
+    """Engineers work their own or assigned sessions; admins and owners may step in anywhere
+    (handoffs/policy.py)."""
+    return policy.may_work(actor, session)
 
 
 def _require_work(actor: Actor, session: Session, doing: str) -> None:

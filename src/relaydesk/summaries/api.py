@@ -2,37 +2,26 @@
 
 Routes that may call a model (variants, suggestions) authenticate in a transaction of their own that
 ends before the call: the request's usual unit of work would stay open across it, holding a pooled
-connection for up to the deadline (DESIGN.md: nothing leaves the process inside a transaction).
+connection for up to the deadline (docs/architecture.md: nothing leaves the process inside a
+transaction). web.deps.DetachedActor does that.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from relaydesk.accounts.actor import Actor
 from relaydesk.errors import NotFound
-from relaydesk.settings import Settings
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig
 from relaydesk.summaries.schemas import SimilarSession, Summary, Usage
-from relaydesk.web.deps import CurrentActor, UowDep, current_actor, get_db, get_settings, optional_actor
+from relaydesk.web.deps import CurrentActor, DetachedActor, SettingsDep, UowDep, get_db
 
 router = APIRouter(prefix="/api/v1", tags=["summaries"])
-
-
-async def _actor_without_transaction(request: Request) -> Actor:
-    async with get_db(request).uow() as uow:
-        actor = await optional_actor(request, uow)
-    return await current_actor(request, actor)
-
-
-DetachedActor = Annotated[Actor, Depends(_actor_without_transaction)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 class VariantOut(BaseModel):

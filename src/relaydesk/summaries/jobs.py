@@ -37,6 +37,7 @@ from typing import Literal
 
 from sqlalchemy import select, text
 
+from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.handoffs.models import Handoff
 from relaydesk.settings import Settings, get_settings
@@ -45,7 +46,6 @@ from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig, LlmRun
 from relaydesk.summaries.models import SummaryJob
 from relaydesk.summaries.schemas import Summary, SummaryMaterial, Usage
-from relaydesk.worker import wake_workers
 
 log = logging.getLogger(__name__)
 

@@ -98,7 +98,7 @@ async def _chips(uow: UnitOfWork, actor: Actor, session: Session) -> tuple[list[
 async def workspace_context(
     request: Request, uow: UnitOfWork, actor: Actor, session: Session
 ) -> dict[str, Any]:
-    """What summaries add to the session workspace (see sessions.pages.extend_workspace)."""
+    """What summaries add to the session workspace (see sessions.pages.Workspace)."""
     working = sessions.can_work(actor, session) and session.status == "active"
     chips, engine = await _chips(uow, actor, session) if working else ([], None)
     return {

@@ -144,7 +144,7 @@ class VariantInfo(BaseModel):
 
 
 class Summary(BaseModel):
-    """The one structured summary of a handoff (DESIGN.md, "The summary")."""
+    """The one structured summary of a handoff (docs/architecture.md, "The summary")."""
 
     summary_prose: str
     what_we_know: list[str] = Field(default_factory=list)

@@ -64,3 +64,15 @@ async def current_actor(request: Request, actor: Annotated[Actor | None, Depends
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+async def detached_actor(request: Request) -> Actor:
+    """The caller, signed in by a transaction of its own that is over before the route runs: for
+    routes that wait on the network (a model call, a PSA lookup), which must not hold a database
+    transaction, and its pooled connection, open meanwhile (docs/architecture.md, "Requests")."""
+    async with get_db(request).uow() as uow:
+        actor = await optional_actor(request, uow)
+    return await current_actor(request, actor)
+
+
+DetachedActor = Annotated[Actor, Depends(detached_actor)]

@@ -15,7 +15,7 @@ from relaydesk.handoffs.pages import nav_counts, workspace_context
 from relaydesk.handoffs.pages import router as handoffs_pages
 from relaydesk.integrations.pages import router as integrations_pages
 from relaydesk.notifications.pages import router as notifications_pages
-from relaydesk.sessions.pages import extend_workspace
+from relaydesk.sessions.pages import Workspace
 from relaydesk.sessions.pages import router as sessions_pages
 from relaydesk.summaries.pages import router as summaries_pages
 from relaydesk.summaries.pages import workspace_context as summaries_context
@@ -23,18 +23,21 @@ from relaydesk.web.auth import LOGIN_CSRF_COOKIE
 from relaydesk.web.deps import COOKIE, OptionalActor, get_db, get_settings
 from relaydesk.web.templating import render
 
-# Every page gets the header's queue and bell counts (one query, GET only).
+# Every page gets the header's queue and bell counts (one query), form posts re-rendered too.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(nav_counts)])
 router.include_router(sessions_pages)
 router.include_router(handoffs_pages)
 router.include_router(notifications_pages)
-extend_workspace(workspace_context, template="handoffs/workspace.html")
 router.include_router(analytics_pages)
 router.include_router(deliveries_pages)
 router.include_router(integrations_pages)
-extend_workspace(deliveries_context)
 router.include_router(summaries_pages)
-extend_workspace(summaries_context)
+
+# The session workspace with what the domains above sessions add to it (app.state.workspace).
+WORKSPACE = Workspace(
+    template="handoffs/workspace.html",
+    contexts=(workspace_context, deliveries_context, summaries_context),
+)
 
 
 def _safe_next(target: str | None) -> str:
