@@ -52,7 +52,7 @@ SECRET_LINES: list[str] = [
     "keypad code for the server room «2580»",
     "verification code «318 552» read out by the user",
     # --- vendor keys with documented prefixes ------------------------------------------------
-    f"OPENAI_API_KEY={fake('sk-proj-', 64, ALNUM_DASH, 'h1')}",
+    f"OPENAI_API_KEY=«{fake('sk-proj-', 64, ALNUM_DASH, 'h1')}»",
     f"the automation uses «{fake('sk-proj-', 120, ALNUM_DASH, 'h2')}» as its key",
     f"Stripe live key in the old config: «{fake('sk_live_', 99, ALNUM, 'h3')}»",
     f"restricted key «{fake('rk_live_', 24, ALNUM, 'h4')}» for the reporting job",

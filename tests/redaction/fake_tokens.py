@@ -20,8 +20,10 @@ def fake(prefix: str, n: int, alphabet: str = ALNUM, seed: str = "", suffix: str
     rng = random.Random(f"{prefix}|{n}|{seed}")
     body = "".join(rng.choice(alphabet) for _ in range(n))
     # Always both a digit and a letter, as real keys of this length have.
-    if alphabet not in (LOWER,) and n >= 4:
-        body = "7" + body[1:-1] + "q"
+    digit = next((c for c in alphabet if c.isdigit()), None)
+    letter = next((c for c in reversed(alphabet) if c.isalpha()), None)
+    if digit and letter and n >= 4:
+        body = digit.replace("0", "7") + body[1:-1] + letter
     return prefix + body + suffix
 
 
@@ -29,5 +31,5 @@ def groups(n: int, size: int, alphabet: str, sep: str = "-", seed: str = "") -> 
     rng = random.Random(f"groups|{n}|{size}|{seed}")
     parts = ["".join(rng.choice(alphabet) for _ in range(size)) for _ in range(n)]
     if alphabet == UPPER_DIGITS:
-        parts[0] = "7" + parts[0][1:-1] + "K"
+        parts[0] = "7" + parts[0][1:-1] + "K"  # both letters and digits, as real keys have
     return sep.join(parts)

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from relaydesk.deliveries.slack import slack_escalation_message
 from relaydesk.deliveries.sources import SummaryView
 from relaydesk.deliveries.teams import teams_escalation_card
-from relaydesk.summaries.redaction import redact
+from relaydesk.redaction import redact
 from relaydesk.web.templating import TEMPLATES_DIR
 
 MAX_TRIED = 25  # steps listed in an email or PSA note; the pickup screen has them all

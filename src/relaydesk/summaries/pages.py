@@ -22,7 +22,7 @@ from relaydesk.sessions.models import Session
 from relaydesk.summaries import offline
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig
-from relaydesk.summaries.redaction import redact
+from relaydesk.redaction import redact
 from relaydesk.web.auth import PageActor
 from relaydesk.web.deps import UowDep, get_settings
 from relaydesk.web.templating import render

@@ -33,7 +33,7 @@ from relaydesk.sessions.models import Session, Step
 from relaydesk.summaries import llm, offline, prompts
 from relaydesk.summaries.llm import LlmCall, LlmConfig, LlmRun, RewriteRun
 from relaydesk.summaries.models import ModelRun, SessionSuggestions
-from relaydesk.summaries.redaction import redact, redact_mapping
+from relaydesk.redaction import redact, redact_mapping
 from relaydesk.summaries.schemas import (
     Confidence,
     SimilarSession,
