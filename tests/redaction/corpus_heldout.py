@@ -72,7 +72,7 @@ SECRET_LINES: list[str] = [
     "smbclient //nas01/scans -U scanner%«Sc@nner11»",
     "curl -u apiuser:«ApiPass-77» https://halo.example.com/api/tickets",
     "plink -ssh admin@10.1.1.1 -pw «SwitchPw#3»",
-    "sqlcmd -S sql02 -U sa -P «SqlSa!2022» -Q \"select 1\"",
+    'sqlcmd -S sql02 -U sa -P «SqlSa!2022» -Q "select 1"',
     "cmdkey /add:fs01 /user:CORP\\scan /pass:«ScanCorp55»",
     # --- network devices -----------------------------------------------------------------------
     "snmp community string «pr1v4teRO» on the core switch",
@@ -102,6 +102,16 @@ SECRET_LINES: list[str] = [
     "secret word for the alarm company is «pineapple»",
     "temporary password: «TmpPw-4410»",
 ]
+
+# Missed when the held-out part was first run against the tuned rules (62 of 64 caught). Left
+# as they are, not tuned away, so this part stays a fair measure: a plain dictionary word as a
+# default password ("root / calvin") and a named word several words after its key.
+KNOWN_MISSES: frozenset[str] = frozenset(
+    {
+        "try root / «calvin» on the iDRAC, that is the Dell default",
+        "secret word for the alarm company is «pineapple»",
+    }
+)
 
 INNOCENT_LINES: list[str] = [
     "Microsoft case 2404110040001234 opened for the Exchange Online issue",

@@ -79,7 +79,7 @@ SECRET_LINES: list[str] = [
     f"stripe webhook «{fake('whsec_', 32, ALNUM, 't19')}» rotated? no, still the old one",
     f"Twilio SID «{fake('SK', 32, HEX, 't20')}» and auth token «{fake('', 32, HEX, 't21')}»",
     f"TWILIO_AUTH_TOKEN=«{fake('', 32, HEX, 't22')}»",
-    f"Entra client secret «{fake('', 3, ALNUM, 't23')}7Q~{fake('', 34, ALNUM_DASH, 't24')}» for the backup app",
+    f"Entra client secret «{fake('', 3, ALNUM, 't23')}7Q~{fake('', 34, ALNUM_DASH, 't24')}» for backups",
     f"client secret value is «{fake('', 3, ALNUM, 't25')}8Q~{fake('', 31, ALNUM_DASH, 't26')}»",
     f"the Azure app secret: «{fake('', 40, ALNUM + '~.', 't27')}»",
     f"npm token «{fake('npm_', 36, ALNUM, 't28')}»",

@@ -15,7 +15,7 @@ from relaydesk.redaction.checks import Span, is_mask_or_stopword
 from relaydesk.redaction.kinds import MARKER_RE, Finding, Redaction, SecretKind
 from relaydesk.redaction.patterns import STRUCTURES, Rule
 from relaydesk.redaction.rules import COMMANDS, PHRASES, TOKENS, Command, Token
-from relaydesk.redaction.values import NOT_MARKER, QUOTED_VALUE, SPANS, keyed_pattern
+from relaydesk.redaction.values import NOT_MARKER, QUOTED_VALUE, SPANS, bounded, keyed_pattern
 
 _TOKEN_PRIORITY = 80
 _COMMAND_PRIORITY = 64
@@ -25,7 +25,9 @@ def _token_rule(t: Token) -> Rule:
     hi = "" if t.hi is None else t.hi
     body = f"[{t.alphabet}]{{{t.lo},{hi}}}{t.then}"
     # Not glued to a longer word on the left; on the right, not cut out of a longer run.
-    pattern = re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(t.prefix)}{body}(?![{t.alphabet}])")
+    prefix = re.escape(t.prefix)
+    # The literal first lets the regex engine skip ahead to it; the boundary is checked after.
+    pattern = re.compile(rf"{prefix}(?<![A-Za-z0-9_-]{prefix}){body}(?![{t.alphabet}])")
     return Rule(t.name, t.kind, pattern, _TOKEN_PRIORITY, (t.prefix.lower(),), lambda m: m.span())
 
 
@@ -54,27 +56,66 @@ RULES: tuple[Rule, ...] = (
     *(_token_rule(t) for t in TOKENS),
     *(_command_rule(c) for c in COMMANDS),
     *(
-        Rule(p.name, p.kind, keyed_pattern(p.keys, p.value), p.priority, p.hints, SPANS[p.value])
+        Rule(p.name, p.kind, keyed_pattern(p.keys, p.value), p.priority, p.hints, bounded(SPANS[p.value]))
         for p in PHRASES
     ),
 )
 
 
+def _windows(text: str, lowered: str, hints: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The lines that hold a hint, merged into (start, end) ranges."""
+    found: list[tuple[int, int]] = []
+    for hint in hints:
+        i = lowered.find(hint)
+        while i >= 0:
+            start = text.rfind("\n", 0, i) + 1
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            found.append((start, end))
+            i = lowered.find(hint, end)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _candidates(text: str) -> Iterator[tuple[int, int, int, SecretKind]]:
     lowered = text.lower()
+    cache: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    # Hints are looked up in the distinct words of the text, a fraction of its size; a hint
+    # with a blank in it is looked up in the whole text.
+    vocabulary = "\n".join(set(lowered.split()))
+    present: dict[str, bool] = {}
+
+    def has(hint: str) -> bool:
+        if hint not in present:
+            present[hint] = hint in (lowered if " " in hint else vocabulary)
+        return present[hint]
+
     for rule in RULES:
-        if rule.hints and not any(h in lowered for h in rule.hints):
+        if rule.hints and not any(has(h) for h in rule.hints):
             continue
-        pos = 0
-        while (m := rule.pattern.search(text, pos)) is not None:
-            span = rule.span(m)
-            if span is None or span[0] >= span[1]:
-                # Rejected by the check after the regex: retry just past its start, since a
-                # later key inside this match may still hold a real secret.
-                pos = m.start() + 1
-                continue
-            yield span[0], span[1], rule.priority, rule.kind
-            pos = max(m.end(), m.start() + 1)
+        if rule.multiline or not rule.hints:
+            windows = [(0, len(text))]
+        else:
+            windows = cache.get(rule.hints) or cache.setdefault(
+                rule.hints, _windows(text, lowered, rule.hints)
+            )
+        for pos, end in windows:
+            # Lookbehinds still see the text before `pos`; the window ends at a line break.
+            while (m := rule.pattern.search(text, pos, end)) is not None:
+                span = rule.span(m)
+                if span is None or span[0] >= span[1]:
+                    # Rejected by the check after the regex: retry just past its start, since a
+                    # later key inside this match may still hold a real secret.
+                    pos = m.start() + 1
+                    continue
+                yield span[0], span[1], rule.priority, rule.kind
+                pos = max(m.end(), m.start() + 1)
 
 
 def _overlaps(starts: list[int], ends: list[int], start: int, end: int) -> bool:
