@@ -52,6 +52,7 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
+from relaydesk.redaction import redact
 from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
 from relaydesk.summaries.schemas import EmailDraft, ModelAssessment, SummaryMaterial, Usage
@@ -195,7 +196,9 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     outcome = await _bounded_call(
         config,
         instructions=prompts.SUMMARY_INSTRUCTIONS,
-        user_text=prompts.render_material(material),
+        # The material is redacted by its maker; the whole prompt once more, as the last step before
+        # it leaves (invariant 7; redacting twice equals once).
+        user_text=redact(prompts.render_material(material)),
         output_type=output_type,
         max_tokens=ASSESS_MAX_TOKENS,
         explain_invalid=_explain_invalid_assessment,
@@ -218,7 +221,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
 
 async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> RewriteRun:
     """Tone-shift the saved ticket-note prose for one audience: one small call on the prose only."""
-    user_text = prompts.render_prose(prose)
+    user_text = redact(prompts.render_prose(prose))
     outcome: _Outcome[str]
     if audience == "email_draft":
         email = await _bounded_call(
