@@ -44,6 +44,9 @@ _NOT_SECRET_SHAPE_RE = re.compile(
 
 
 def is_mask_or_stopword(value: str) -> bool:
+    # "[REDACTED]", "<password>", "{{secret}}": a placeholder someone already put there.
+    if value.startswith(("[", "<", "{{", "$(", "${", "%")):
+        return True
     return value.lower() in STOPWORDS or bool(_MASK_RE.fullmatch(value))
 
 
