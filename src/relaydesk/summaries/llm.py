@@ -93,6 +93,8 @@ class LlmConfig:
     deadline_seconds: float
     api_key: str | None = field(default=None, repr=False)
     output_mode: OutputMode = "tool"
+    # The rendered material is cut to this many characters (1,000 steps once made a 617 KB request).
+    max_prompt_chars: int = 60_000
 
     def __post_init__(self) -> None:
         provider, _, name = self.model.partition(":")
@@ -121,6 +123,7 @@ class LlmConfig:
             model=model,
             base_url=settings.llm_base_url or None,
             deadline_seconds=settings.summary_deadline_seconds,
+            max_prompt_chars=settings.llm_max_prompt_chars,
         )
 
 
@@ -142,6 +145,8 @@ class LlmCall:
     """Why there is no usable result, in words for the screen; None on success."""
     attempts: int
     """HTTP requests sent: 0 (not configured), 1 or 2."""
+    prompt_cut: str | None = None
+    """What was left out of the material to keep the prompt within `max_prompt_chars`, if anything."""
 
     @property
     def ok(self) -> bool:
@@ -189,6 +194,10 @@ class _Outcome(Generic[T]):
 async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     """Ask the model for a grounded assessment of the handoff. At most two requests, within the deadline."""
     output_type: OutputSpec[ModelAssessment]
+    rendered, cut = prompts.fit_material(material, config.max_prompt_chars)
+    # The material is redacted by its maker; the whole prompt once more, as the last step before it
+    # leaves (invariant 7; redacting twice equals once).
+    user_text = redact(rendered)
     if config.output_mode == "native":
         output_type = NativeOutput(ModelAssessment, name="assessment")
     else:
@@ -196,9 +205,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     outcome = await _bounded_call(
         config,
         instructions=prompts.SUMMARY_INSTRUCTIONS,
-        # The material is redacted by its maker; the whole prompt once more, as the last step before
-        # it leaves (invariant 7; redacting twice equals once).
-        user_text=redact(prompts.render_material(material)),
+        user_text=user_text,
         output_type=output_type,
         max_tokens=ASSESS_MAX_TOKENS,
         explain_invalid=_explain_invalid_assessment,
@@ -216,6 +223,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
         latency_ms=outcome.latency_ms,
         error=outcome.error,
         attempts=outcome.attempts,
+        prompt_cut=cut,
     )
 
 

@@ -354,6 +354,7 @@ async def record_run(
     row.latency_ms = run.latency_ms
     row.attempts = run.attempts
     row.error = run.error
+    row.prompt_cut = run.prompt_cut
     if existing is None:
         uow.add(row)
     await uow.flush()
