@@ -98,6 +98,10 @@ PK, CONN, API, TOK = (
 PW, REC = SecretKind.PASSWORD, SecretKind.RECOVERY_KEY
 
 STRUCTURES: tuple[Rule, ...] = (
+    # Marked secret by the technician: `[[secret:…]]` typed in any field (stored sealed in steps).
+    Rule(
+        "marked-secret", SecretKind.MARKED, _r(r"\[\[secret:[^\]\n]{1,2000}\]\]"), 120, ("[[secret:",), whole
+    ),
     # Private keys, whole. The body never holds "-----", so a block cut off before its END cannot
     # run on into the next block's END; 12,000 covers an 8192-bit RSA key.
     Rule(

@@ -145,7 +145,8 @@ async def add_step(
             error=validation_message(exc),
             step_values=values,
         )
-    await sessions.add_step(uow, actor, session_id, step_in)
+    secret_key = request.app.state.settings.resolved_secret_key()
+    await sessions.add_step(uow, actor, session_id, step_in, secret_key=secret_key)
     return RedirectResponse(f"/sessions/{session_id}#add-step", status_code=303)
 
 
