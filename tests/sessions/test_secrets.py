@@ -45,7 +45,7 @@ async def test_a_marked_secret_is_stored_sealed_and_never_sent(
 async def test_secrets_are_masked_in_the_workspace_and_revealed_with_an_event(
     client: httpx.AsyncClient, db: Database, admin_conn: psycopg.Connection
 ) -> None:
-    account, jane, session, step = await _setup(client, db)
+    _, jane, session, step = await _setup(client, db)
     await login(client, jane.user.email)
     page = (await client.get(f"/sessions/{session.id}")).text
     assert MARKED not in page and FOUND not in page and "sealed:" not in page
@@ -57,7 +57,8 @@ async def test_secrets_are_masked_in_the_workspace_and_revealed_with_an_event(
     assert found.json() == {"value": FOUND, "kind": "password"}
     assert marked.json() == {"value": MARKED, "kind": "marked secret"}
     events = admin_conn.execute(
-        "SELECT actor_id, payload FROM events WHERE type = 'secret.revealed' AND session_id = %s ORDER BY seq",
+        "SELECT actor_id, payload FROM events "
+        "WHERE type = 'secret.revealed' AND session_id = %s ORDER BY seq",
         (session.id,),
     ).fetchall()
     assert [(e[0], e[1]["field"], e[1]["kind"]) for e in events] == [
