@@ -7,7 +7,7 @@ import psycopg
 
 from relaydesk.db.uow import Database
 from relaydesk.redaction import redact
-from tests.factories import login, make_account, make_session, make_user
+from tests.factories import escalate, login, make_account, make_session, make_user
 
 MARKED = "Gate4471Door"
 FOUND = "Summer2024!"
@@ -76,3 +76,15 @@ async def test_secrets_are_masked_in_the_workspace_and_revealed_with_an_event(
     assert (
         await client.post(url, headers=jane.headers, json={"field": "notes", "index": 0})
     ).status_code == 422
+
+
+async def test_the_pickup_screen_masks_secrets_in_the_story(client: httpx.AsyncClient, db: Database) -> None:
+    account, jane, session, step = await _setup(client, db)
+    sam = await make_user(db, account, name="Sam Senior")
+    await escalate(db, jane, session, reason="Stuck. The controller pw is Rel4y#Stuck")
+    await login(client, sam.user.email)
+    page = (await client.get(f"/sessions/{session.id}/pickup")).text
+    for secret in (MARKED, FOUND, "Rel4y#Stuck", "sealed:"):
+        assert secret not in page
+    assert page.count('class="secret-mask"') == 3
+    assert f"/api/v1/sessions/{session.id}/steps/{step['id']}/reveal" in page
