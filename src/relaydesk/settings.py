@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     llm_fast_model: str | None = None
     llm_base_url: str | None = None
     summary_deadline_seconds: float = 20.0
+    llm_max_prompt_chars: int = Field(
+        default=60_000,
+        ge=4_000,
+        description="Longest material sent to a model, in characters; beyond it the oldest non-failed "
+        "steps are left out and counted (the model run says what was cut).",
+    )
     summary_model_calls: int = Field(
         default=8, ge=1, description="Model calls for summaries one worker process makes at once."
     )

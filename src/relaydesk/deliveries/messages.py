@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from relaydesk.deliveries.slack import slack_escalation_message
 from relaydesk.deliveries.sources import SummaryView
 from relaydesk.deliveries.teams import teams_escalation_card
-from relaydesk.summaries.redaction import redact
+from relaydesk.redaction import redact, redact_mapping
 from relaydesk.web.templating import TEMPLATES_DIR
 
 MAX_TRIED = 25  # steps listed in an email or PSA note; the pickup screen has them all
@@ -138,6 +138,7 @@ class Email:
 
 
 def email(content: dict[str, Any], *, base_url: str, to_name: str | None) -> Email:
+    content = redact_mapping(content)  # again with today's rules (see `webhook`)
     context = {
         "c": content,
         "to_name": to_name,
@@ -154,6 +155,7 @@ def email(content: dict[str, Any], *, base_url: str, to_name: str | None) -> Ema
 
 
 def _chat_args(content: dict[str, Any], base_url: str, likely_cause: str | None) -> dict[str, Any]:
+    content = redact_mapping(content)  # again with today's rules (see `webhook`)
     return {
         "title": content["title"],
         "problem": content["problem"],
@@ -182,10 +184,13 @@ def webhook(
     data["url"] = absolute(base_url, content["link"])
     if content["kind"] in ("escalation", "unclaimed"):
         data["likely_cause"] = likely_cause
-    return WEBHOOK_TYPES[content["kind"]], data
+    # The stored content was redacted when enqueued; rows enqueued by an older rule set are
+    # redacted again with the current one on their way out.
+    return WEBHOOK_TYPES[content["kind"]], redact_mapping(data)
 
 
 def psa_note(content: dict[str, Any], *, base_url: str, summary: SummaryView | None) -> str:
+    content = redact_mapping(content)  # again with today's rules (see `webhook`)
     url = absolute(base_url, content["link"])
     if content["kind"] == "test":
         return f"Relaydesk connection test by {content['escalator']}. This internal note can be deleted."

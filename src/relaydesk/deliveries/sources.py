@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 
 from relaydesk.db.uow import UnitOfWork
-from relaydesk.summaries.redaction import redact
+from relaydesk.redaction import redact
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
+from relaydesk.sessions import secrets
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -16,7 +19,7 @@ from relaydesk.sessions.schemas import (
     StepCreate,
     StepOut,
 )
-from relaydesk.web.deps import CurrentActor, UowDep
+from relaydesk.web.deps import CurrentActor, SettingsDep, UowDep
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
@@ -43,8 +46,10 @@ async def get_session(session_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -
 
 
 @router.post("/{session_id}/steps", response_model=StepOut, status_code=201)
-async def add_step(session_id: uuid.UUID, step_in: StepCreate, uow: UowDep, actor: CurrentActor) -> StepOut:
-    step = await sessions.add_step(uow, actor, session_id, step_in)
+async def add_step(
+    session_id: uuid.UUID, step_in: StepCreate, uow: UowDep, actor: CurrentActor, settings: SettingsDep
+) -> StepOut:
+    step = await sessions.add_step(uow, actor, session_id, step_in, secret_key=settings.resolved_secret_key())
     return StepOut.model_validate(step).model_copy(update={"author_name": actor.name})
 
 
@@ -54,3 +59,37 @@ async def resolve(
 ) -> SessionDetail:
     await sessions.resolve_session(uow, actor, session_id, resolve_in)
     return await sessions.session_detail(uow, actor, session_id)
+
+
+class RevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: Literal["action", "result"]
+    index: int = Field(ge=0, le=1000, description="Which secret of the field, counted from 0.")
+
+
+class RevealOut(BaseModel):
+    value: str
+    kind: str
+
+
+@router.post("/{session_id}/steps/{step_id}/reveal", response_model=RevealOut)
+async def reveal_secret(
+    session_id: uuid.UUID,
+    step_id: uuid.UUID,
+    reveal_in: RevealIn,
+    uow: UowDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+) -> RevealOut:
+    """One masked secret of a step in clear; recorded as a `secret.revealed` event."""
+    await sessions.get_session(uow, actor, session_id)  # the session's read rule, 404 otherwise
+    value, kind = await secrets.reveal(
+        uow,
+        actor,
+        session_id,
+        step_id,
+        reveal_in.field,
+        reveal_in.index,
+        secret_key=settings.resolved_secret_key(),
+    )
+    return RevealOut(value=value, kind=kind.value)

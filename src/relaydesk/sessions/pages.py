@@ -136,8 +136,9 @@ async def add_step(
     values = {"action": action, "result": result, "outcome": outcome}
     try:
         step_in = StepCreate.model_validate(values)
+        secret_key = request.app.state.settings.resolved_secret_key()
         async with uow.attempt():
-            await sessions.add_step(uow, actor, session_id, step_in)
+            await sessions.add_step(uow, actor, session_id, step_in, secret_key=secret_key)
     except (ValidationError, BadInput) as exc:
         message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
         return await render_workspace(

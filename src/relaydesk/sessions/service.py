@@ -14,6 +14,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import policy
+from relaydesk.sessions import secrets
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -76,7 +77,15 @@ async def create_session(uow: UnitOfWork, actor: Actor, session_in: SessionCreat
     return session
 
 
-async def add_step(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, step_in: StepCreate) -> Step:
+async def add_step(
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: uuid.UUID,
+    step_in: StepCreate,
+    *,
+    secret_key: str | None = None,
+) -> Step:
+    """Add a step. With `secret_key`, every `[[secret:…]]` the technician marked is stored sealed."""
     session = await get_session(uow, actor, session_id, for_update=True)
     _require_work(actor, session, "add steps")
     if session.status != "active":
@@ -93,6 +102,9 @@ async def add_step(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, step_in
         author_id=actor.user_id,
         **step_in.model_dump(),
     )
+    if secret_key is not None:
+        step.action = secrets.seal_marks(step.action, secret_key) or ""
+        step.result = secrets.seal_marks(step.result, secret_key)
     session.updated_at = datetime.now(UTC)
     uow.add(step)
     await uow.flush()

@@ -52,6 +52,7 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
+from relaydesk.redaction import redact
 from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
 from relaydesk.summaries.schemas import EmailDraft, ModelAssessment, SummaryMaterial, Usage
@@ -92,6 +93,8 @@ class LlmConfig:
     deadline_seconds: float
     api_key: str | None = field(default=None, repr=False)
     output_mode: OutputMode = "tool"
+    # The rendered material is cut to this many characters (1,000 steps once made a 617 KB request).
+    max_prompt_chars: int = 60_000
 
     def __post_init__(self) -> None:
         provider, _, name = self.model.partition(":")
@@ -120,6 +123,7 @@ class LlmConfig:
             model=model,
             base_url=settings.llm_base_url or None,
             deadline_seconds=settings.summary_deadline_seconds,
+            max_prompt_chars=settings.llm_max_prompt_chars,
         )
 
 
@@ -141,6 +145,8 @@ class LlmCall:
     """Why there is no usable result, in words for the screen; None on success."""
     attempts: int
     """HTTP requests sent: 0 (not configured), 1 or 2."""
+    prompt_cut: str | None = None
+    """What was left out of the material to keep the prompt within `max_prompt_chars`, if anything."""
 
     @property
     def ok(self) -> bool:
@@ -188,6 +194,10 @@ class _Outcome(Generic[T]):
 async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     """Ask the model for a grounded assessment of the handoff. At most two requests, within the deadline."""
     output_type: OutputSpec[ModelAssessment]
+    rendered, cut = prompts.fit_material(material, config.max_prompt_chars)
+    # The material is redacted by its maker; the whole prompt once more, as the last step before it
+    # leaves (invariant 7; redacting twice equals once).
+    user_text = redact(rendered)
     if config.output_mode == "native":
         output_type = NativeOutput(ModelAssessment, name="assessment")
     else:
@@ -195,7 +205,7 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     outcome = await _bounded_call(
         config,
         instructions=prompts.SUMMARY_INSTRUCTIONS,
-        user_text=prompts.render_material(material),
+        user_text=user_text,
         output_type=output_type,
         max_tokens=ASSESS_MAX_TOKENS,
         explain_invalid=_explain_invalid_assessment,
@@ -213,12 +223,13 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
         latency_ms=outcome.latency_ms,
         error=outcome.error,
         attempts=outcome.attempts,
+        prompt_cut=cut,
     )
 
 
 async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> RewriteRun:
     """Tone-shift the saved ticket-note prose for one audience: one small call on the prose only."""
-    user_text = prompts.render_prose(prose)
+    user_text = redact(prompts.render_prose(prose))
     outcome: _Outcome[str]
     if audience == "email_draft":
         email = await _bounded_call(

@@ -68,6 +68,8 @@ class ModelRun(IdMixin, TenantMixin, TimestampMixin, Base):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # What was left out of the material to keep the prompt within the size limit, if anything.
+    prompt_cut: Mapped[str | None] = mapped_column(Text)
 
 
 class SessionSuggestions(TenantMixin, Base):

@@ -17,12 +17,12 @@ from fastapi.responses import Response
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.handoffs import service as handoffs
+from relaydesk.redaction import redact
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.summaries import offline
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig
-from relaydesk.summaries.redaction import redact
 from relaydesk.web.auth import PageActor
 from relaydesk.web.deps import UowDep, get_settings
 from relaydesk.web.templating import render

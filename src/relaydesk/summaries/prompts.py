@@ -115,6 +115,10 @@ def _render_step(index: int, step: StepMaterial) -> str:
 
 def render_material(material: SummaryMaterial) -> str:
     """The user message of the assessment call. Deterministic: the same material gives the same text."""
+    return _render(material, [_render_step(i, step) for i, step in enumerate(material.steps)])
+
+
+def _header(material: SummaryMaterial) -> str:
     header = [
         _line("Problem", material.problem),
         _line("Category", material.category),
@@ -124,27 +128,94 @@ def render_material(material: SummaryMaterial) -> str:
         _line("Reason for escalation", material.reason),
         _line("Handoff notes", material.notes),
     ]
-    parts = ["# Session", "\n".join(line for line in header if line)]
+    return "\n".join(line for line in header if line)
 
-    parts.append("# Steps tried (oldest first)")
-    if material.steps:
-        parts.append("\n".join(_render_step(i, step) for i, step in enumerate(material.steps)))
-    else:
-        parts.append("No steps were recorded.")
 
-    parts.append("# Similar resolved sessions (best match first)")
-    if material.similar_sessions:
-        parts.append(
-            "\n".join(
-                f"[{similar_label(i)}] similarity {s.score:.2f}\n"
-                f"  Problem: {_indent(s.problem)}\n"
-                f"  Resolution: {_indent(s.resolution)}"
-                for i, s in enumerate(material.similar_sessions)
-            )
-        )
-    else:
-        parts.append("None found.")
+def _similar(material: SummaryMaterial) -> str:
+    if not material.similar_sessions:
+        return "None found."
+    return "\n".join(
+        f"[{similar_label(i)}] similarity {s.score:.2f}\n"
+        f"  Problem: {_indent(s.problem)}\n"
+        f"  Resolution: {_indent(s.resolution)}"
+        for i, s in enumerate(material.similar_sessions)
+    )
+
+
+def _render(material: SummaryMaterial, step_blocks: list[str]) -> str:
+    parts = ["# Session", _header(material), "# Steps tried (oldest first)"]
+    parts.append("\n".join(step_blocks) if step_blocks else "No steps were recorded.")
+    parts += ["# Similar resolved sessions (best match first)", _similar(material)]
     return "\n\n".join(parts)
+
+
+def _omitted_line(steps: list[StepMaterial]) -> str:
+    counts: dict[str, int] = {}
+    for step in steps:
+        counts[step.outcome] = counts.get(step.outcome, 0) + 1
+    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    noun = "step" if len(steps) == 1 else "steps"
+    return f"{len(steps)} {noun} omitted to fit the prompt size limit: {detail}"
+
+
+def _pick(blocks: list[str], order: list[int], budget: int) -> set[int]:
+    keep: set[int] = set()
+    used = 0
+    for i in order:
+        cost = len(blocks[i]) + 1
+        if used + cost <= budget:
+            keep.add(i)
+            used += cost
+    return keep
+
+
+def _with_gaps(steps: list[StepMaterial], blocks: list[str], keep: set[int]) -> list[str]:
+    rendered: list[str] = []
+    gap: list[StepMaterial] = []
+    for i, step in enumerate(steps):
+        if i in keep:
+            if gap:
+                rendered.append(f"[{_omitted_line(gap)}]")
+                gap = []
+            rendered.append(blocks[i])
+        else:
+            gap.append(step)
+    if gap:
+        rendered.append(f"[{_omitted_line(gap)}]")
+    return rendered
+
+
+def fit_material(material: SummaryMaterial, max_chars: int) -> tuple[str, str | None]:
+    """The rendered material within `max_chars`, and what was cut (None when nothing was).
+
+    Failed steps are kept first, then the most recent of the rest; the omitted ones are counted by
+    outcome where they were. Labels stay those of the full material, so evidence still maps back.
+    """
+    full = render_material(material)
+    if len(full) <= max_chars:
+        return full, None
+    blocks = [_render_step(i, step) for i, step in enumerate(material.steps)]
+    order = [i for i in reversed(range(len(blocks))) if material.steps[i].outcome == "failed"]
+    order += [i for i in reversed(range(len(blocks))) if material.steps[i].outcome != "failed"]
+    budget = max_chars - len(_render(material, [])) - 200
+    # The omission lines between kept steps cost room too: shrink the budget until it all fits.
+    for _ in range(8):
+        keep = _pick(blocks, order, budget)
+        text = _render(material, _with_gaps(material.steps, blocks, keep))
+        if len(text) <= max_chars or not keep:
+            break
+        budget -= len(text) - max_chars + 100
+    dropped = [s for i, s in enumerate(material.steps) if i not in keep]
+    cut = (
+        f"{_omitted_line(dropped)}; kept {len(keep)} of {len(blocks)} steps "
+        "(the failed ones first, then the latest)"
+    )
+    if len(text) > max_chars:
+        # Even without steps the header or the similar sessions are too long: cut the end.
+        note = "\n[cut here to fit the prompt size limit]"
+        text = text[: max_chars - len(note)] + note
+        cut += f"; the text was cut at {max_chars:,} characters"
+    return text, cut
 
 
 def render_prose(prose: str) -> str:

@@ -28,12 +28,12 @@ from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.models import Handoff
 from relaydesk.live.service import append_event
+from relaydesk.redaction import redact, redact_mapping, redact_optional
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
 from relaydesk.summaries import llm, offline, prompts
 from relaydesk.summaries.llm import LlmCall, LlmConfig, LlmRun, RewriteRun
 from relaydesk.summaries.models import ModelRun, SessionSuggestions
-from relaydesk.summaries.redaction import redact, redact_mapping
 from relaydesk.summaries.schemas import (
     Confidence,
     SimilarSession,
@@ -200,7 +200,7 @@ async def session_steps(uow: UnitOfWork, session: Session) -> list[StepMaterial]
             action=redact(step.action),
             result=redact(step.result) if step.result else None,
             outcome=step.outcome,  # type: ignore[arg-type]
-            author=name or "a technician",
+            author=redact(name) if name else "a technician",
             at=step.created_at,
         )
         for step, name in rows
@@ -213,9 +213,9 @@ async def session_material(uow: UnitOfWork, session: Session) -> SummaryMaterial
     problem = redact(session.problem_summary)
     return SummaryMaterial(
         problem=problem,
-        category=session.category,
-        client=session.client_name,
-        ticket=session.ticket_id,
+        category=redact_optional(session.category),
+        client=redact_optional(session.client_name),
+        ticket=redact_optional(session.ticket_id),
         priority=session.priority,
         steps=steps,
         similar_sessions=await find_similar(
@@ -354,6 +354,7 @@ async def record_run(
     row.latency_ms = run.latency_ms
     row.attempts = run.attempts
     row.error = run.error
+    row.prompt_cut = run.prompt_cut
     if existing is None:
         uow.add(row)
     await uow.flush()
@@ -381,7 +382,8 @@ async def get_summary(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> S
 
 def ticket_note(summary: Summary, resolution: str | None) -> str:
     """The PSA ticket note: the summary's prose, and the resolution once there is one. Instant."""
-    note = summary.summary_prose.strip()
+    # Stored summaries are redacted already; again here because this text leaves (invariant 7).
+    note = redact(summary.summary_prose.strip())
     if resolution and resolution.strip():
         note += f"\n\nResolution: {redact(resolution.strip())}"
     return note
@@ -441,8 +443,8 @@ def _audience_case(handoff: Handoff, session: Session) -> offline.Audience:
     steps = snap.get("steps", [])
     return offline.Audience(
         problem=redact(session.problem_summary),
-        client=session.client_name,
-        ticket=session.ticket_id,
+        client=redact_optional(session.client_name),
+        ticket=redact_optional(session.ticket_id),
         steps_tried=sum(1 for s in steps if s.get("outcome") in ("failed", "partial", "fixed")),
         partly_helped=any(s.get("outcome") == "partial" for s in steps),
         resolved=session.status == "resolved",

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from relaydesk.web.masking import masked
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -44,6 +46,7 @@ def clock(moment: datetime | None) -> str:
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
 templates.env.filters["ago"] = ago
 templates.env.filters["clock"] = clock
+templates.env.filters["masked"] = masked
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:

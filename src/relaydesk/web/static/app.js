@@ -322,3 +322,35 @@
     }
   });
 })();
+
+// Masked secrets (steps in the workspace, pickup screen and context dialog): "Reveal" asks the
+// server, which records the reveal in the audit trail, and shows the value in place.
+(function () {
+  "use strict";
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest(".secret-mask button.reveal");
+    if (!button) return;
+    const mask = button.closest(".secret-mask");
+    const value = mask.querySelector(".secret-value");
+    if (mask.classList.contains("revealed")) {
+      value.textContent = mask.dataset.masked;
+      mask.classList.remove("revealed");
+      button.textContent = "Reveal";
+      return;
+    }
+    button.disabled = true;
+    const result = await window.relaydesk.post(mask.dataset.reveal, {
+      field: mask.dataset.field,
+      index: Number(mask.dataset.index),
+    });
+    button.disabled = false;
+    if (!result.ok) {
+      button.textContent = "Could not reveal";
+      return;
+    }
+    mask.dataset.masked = value.textContent;
+    value.textContent = result.data.value;
+    mask.classList.add("revealed");
+    button.textContent = "Hide";
+  });
+})();

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from relaydesk.summaries.redaction import (
+from relaydesk.redaction import (
     Finding,
     Redaction,
     SecretKind,
@@ -14,7 +14,7 @@ from relaydesk.summaries.redaction import (
     redact_mapping,
     redact_with_findings,
 )
-from tests.summaries.redaction_corpus import (
+from tests.redaction.corpus import (
     CARD,
     CONN,
     INNOCENT_CASES,

@@ -1,4 +1,6 @@
-"""Lines as technicians type them into session notes.
+"""TUNING corpus, part one: lines as technicians type them into session notes, with exact markers.
+
+The rules were tuned on this file and `corpus_lines.py`; `corpus_heldout.py` was not used.
 
 Every credential here is made up (or a vendor's published example) but has the real format.
 """
@@ -16,6 +18,7 @@ CONN = "[redacted connection string]"
 WIFI = "[redacted wifi key]"
 CARD = "[redacted card number]"
 REC = "[redacted recovery key]"
+CODE = "[redacted code]"
 
 
 class SecretCase(NamedTuple):
@@ -135,7 +138,8 @@ SECRET_CASES: list[SecretCase] = [
         (PW,),
         ("rebooted fine",),
     ),
-    SecretCase("pin", "Windows Hello PIN is 482913, user still locked out", ("482913",), (PW,)),
+    SecretCase("pin", "Windows Hello PIN is 482913, user still locked out", ("482913",), (CODE,)),
+    SecretCase("mfa-code", "MFA code 739104 was accepted on the second try", ("739104",), (CODE,)),
     SecretCase(
         "two-secrets-one-line",
         "user jsmith pw: Summer2024! and vpn psk=Tr0ub4dor&3 both rejected",
@@ -390,6 +394,5 @@ INNOCENT_CASES: list[tuple[str, str]] = [
     ("password-then-set-ip", "password reset done; set DNS to 10.0.0.53"),
     ("password-then-set-timeout", "the password expired so I set the timeout to 30s"),
     ("password-then-priority", "password reset ticket, changed priority to P2"),
-    ("mfa-code", "MFA code 739104 was accepted on the second try"),
     ("secret-word", "the secret to this one was the proxy PAC file"),
 ]
