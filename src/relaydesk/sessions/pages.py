@@ -99,6 +99,8 @@ async def new_session(
     client_name: str = Form(""),
     ticket_id: str = Form(""),
     priority: str = Form("normal"),
+    contact_name: str = Form(""),
+    contact_email: str = Form(""),
 ) -> Response:
     values = {
         "problem_summary": problem_summary,
@@ -106,6 +108,8 @@ async def new_session(
         "client_name": client_name,
         "ticket_id": ticket_id,
         "priority": priority,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
     }
     try:
         session_in = SessionCreate.model_validate(values)
