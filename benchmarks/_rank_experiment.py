@@ -20,7 +20,8 @@ async def main():
         for esc in pairs:
             s = await uow.scalar(select(Session).where(Session.id == uuid.UUID(esc)))
             mats[esc] = await session_material(uow, s, search=False)
-    for k1, b, pw, budget in [(1.2,0.75,1,60000),(1.2,0.5,1,60000),(1.2,0.3,1,60000),(0.9,0.4,1,60000),(1.5,0.3,1,60000),(1.2,0.3,2,60000),(1.2,0.3,0.5,60000)]:
+    for k1, b, nw, ex, ns in [(1.2,0.75,0.5,False,0.5),(1.2,0.75,0.8,True,0.5),(1.2,0.75,0.5,True,0.4),(1.2,0.75,0.8,True,0.35)]:
+        similar.NEAR_WEIGHT, similar.EXACT, similar.NEAR_SIMILARITY = nw, ex, ns; pw=1; budget=nw
         similar.K1, similar.B = k1, b
         hits = {True: [0,0], False: [0,0]}
         async with db.uow(acct) as uow:

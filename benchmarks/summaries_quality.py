@@ -66,7 +66,7 @@ _LAST = "Lee Raman Becker Souza Walsh Martin Haddad Rossi Berg Tanaka Ortiz Nova
 def client(n: int) -> tuple[str, str]:
     return (
         f"{_FIRMS[n % len(_FIRMS)]} {_KINDS[(n // len(_FIRMS)) % len(_KINDS)]}"
-        + ("", " Group", " Partners")[n // (len(_FIRMS) * len(_KINDS)) % 3],
+        + (" Ltd", " LLC", " Inc")[n // (len(_FIRMS) * len(_KINDS)) % 3],
         f"{_FIRST[(n * 5) % len(_FIRST)]} {_LAST[(n * 7 // len(_FIRST)) % len(_LAST)]}",
     )
 

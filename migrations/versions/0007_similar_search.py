@@ -89,7 +89,7 @@ def upgrade() -> None:
         -- Terms of a text with their weighted frequency: english lexemes and "=" exact tokens.
         CREATE FUNCTION relaydesk_search_terms(p_a text, p_b text, p_c text, p_d text)
         RETURNS TABLE (term text, tf real)
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = public, pg_catalog AS $$
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 60 AS $$
             WITH fields(body, w) AS (
                 VALUES (coalesce(p_a, ''), 3.0::real), (coalesce(p_b, ''), 2.0::real),
                        (coalesce(p_c, ''), 1.0::real), (coalesce(p_d, ''), 1.0::real)

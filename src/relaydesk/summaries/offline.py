@@ -38,7 +38,7 @@ from relaydesk.summaries.schemas import (
     SummaryMaterial,
     SummaryState,
 )
-from relaydesk.summaries.words import clip, jaccard, shorten, terms
+from relaydesk.summaries.words import clip, jaccard, lower_first, sentence, shorten, terms
 
 ENGINE = "offline"
 
@@ -103,6 +103,14 @@ _BASIS = {
 }
 
 
+def _fix_said(match: SimilarSession) -> str:
+    """How a match was fixed, in a phrase: its first fix as a chip, else its resolution's first clause."""
+    fixes = fixes_of(match)
+    if fixes:
+        return lower_first(fixes[0])
+    return lower_first(clip(match.resolution, 160).rstrip("."))
+
+
 def assess(material: SummaryMaterial) -> Assessment:
     """Likely cause, next steps not yet tried, confidence and evidence."""
     similar = list(material.similar_sessions)
@@ -110,42 +118,40 @@ def assess(material: SummaryMaterial) -> Assessment:
     if not usable:
         return _from_the_steps(material, similar, "weak" if similar else "none")
 
-    steps = chips_from(usable, material.steps, MAX_SUGGESTED_STEPS)
-    untried = [m for m in usable if any(was_tried(f, material.steps) is None for f in fixes_of(m))]
-    if not untried or not steps:
+    # A match whose every fix this session already tried does not ground a cause: it failed here.
+    untried = [m for m in usable if not fixes_of(m) or any(was_tried(f, material.steps) is None for f in fixes_of(m))]
+    if not untried:
         return _from_the_steps(material, similar, "tried")
+    steps = chips_from(untried, material.steps, MAX_SUGGESTED_STEPS)
 
     best = untried[0]
-    best_fix = next(f for f in fixes_of(best) if was_tried(f, material.steps) is None)
     best_words = terms(best.resolution) | terms(" ".join(best.fixing_steps))
     agreeing = [
         m
         for m in untried[1:]
         if jaccard(best_words, terms(m.resolution) | terms(" ".join(m.fixing_steps))) >= AGREEMENT
     ]
-    if best.strength == "strong" or (agreeing and best is usable[0]):
-        confidence: Confidence = "high" if best.strength == "strong" and best is usable[0] else "medium"
-    else:
-        confidence = "medium"
-    if best is not usable[0]:
+    first = best is usable[0]
+    confidence: Confidence = "high" if first and (best.strength == "strong" or agreeing) else "medium"
+    if not first:
         basis = "The closest match's fix was already tried here; this is the next closest."
     elif best.strength == "strong":
-        basis = "A resolved session of this account matches closely and clearly ahead of any other."
+        basis = "A resolved session of this account matches closely, well ahead of any other."
     else:
         basis = "A resolved session of this account matches, but not far ahead of the others."
     if agreeing:
         basis += f" {len(agreeing) + 1} similar sessions were fixed the same way."
 
     cause = clip(
-        f"Probably the same as a resolved session ({clip(best.problem, 90)}), which was fixed by: "
-        f"{best_fix[:1].lower() + best_fix[1:] if not best_fix[:2].isupper() else best_fix}.",
+        f"Probably the same as a resolved session ({clip(best.problem, 90).rstrip('.?!')}), "
+        f"which was fixed by: {_fix_said(best)}",
         _CAUSE_CHARS,
     )
     # Steps whose words overlap the matched session's story back the cause up.
     story = terms(best.problem) | best_words
     backing = [str(s.id) for s in material.steps if len(terms(f"{s.action} {s.result or ''}") & story) >= 2]
     return Assessment(
-        likely_cause=cause,
+        likely_cause=sentence(cause),
         suggested_steps=steps,
         confidence=confidence,
         confidence_basis=basis,

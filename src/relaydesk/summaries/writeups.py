@@ -60,13 +60,9 @@ def _who_did_what(steps: Sequence[StepMaterial]) -> list[str]:
     out = []
     if left_out:
         out.append(f"{plural(left_out, 'earlier step')} are in the session's history.")
-    for author, theirs in people.items():
-        out.append(
-            sentence(
-                f"{author} {'checked or tried' if len(theirs) > 1 else 'did'}: "
-                + "; ".join(_step_clause(s) for s in theirs)
-            )
-        )
+    for n, (author, theirs) in enumerate(people.items()):
+        said = "; ".join(_step_clause(s) for s in theirs)
+        out.append(sentence(f"{'Steps' if n == 0 else 'Then'} by {author}: {said}"))
     return out
 
 
@@ -96,6 +92,8 @@ def ticket_note(material: SummaryMaterial, *, cause: str, next_step: str | None,
         why.append(sentence(f"Notes: {clip(material.notes, 200)}"))
     if grounded:
         assessment = [sentence(f"Likely cause: {lower_first(cause)}")]
+    elif cause.startswith("Not known yet"):
+        assessment = ["Cause: not known yet."]
     else:
         assessment = [sentence(cause)]
     if next_step:
@@ -185,7 +183,7 @@ def _greeting(case: Audience) -> str:
 
 def _plain_fix(resolution: str | None) -> str | None:
     """The first sentence of the resolution as "we …", when it is plain enough for a client."""
-    first = re.split(r"(?<=[.!?])\s+", (resolution or "").strip())[0].strip().rstrip(".")
+    first = re.split(r"[.;!?](?:\s+|$)", (resolution or "").strip())[0].strip().rstrip(".")
     if not first or len(first) > 110 or _JARGON.search(first):
         return None
     word = first.split(" ", 1)[0]
@@ -241,9 +239,9 @@ def email_draft(case: Audience) -> str:
     """The client update as an email: subject, greeting, body, sign-off."""
     about = topic(case)
     if case.resolved:
-        subject = f"Fixed: {about}" if about else "Your support request is fixed"
+        subject = f"Fixed: the problem with {about}" if about else "Your support request is fixed"
     else:
-        subject = f"Update on {about}" if about else "An update on your support request"
+        subject = f"Update on the problem with {about}" if about else "An update on your support request"
     if case.ticket:
         subject += f" (ticket #{case.ticket.lstrip('#')})"
     return EmailDraft(
