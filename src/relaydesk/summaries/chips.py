@@ -38,7 +38,9 @@ _IMPERATIVE: dict[str, str] = dict(
     revoked>revoke rolled>roll scanned>scan selected>select sent>send set>set signed>sign started>start
     stopped>stop switched>switch synced>sync turned>turn uninstalled>uninstall unblocked>unblock
     unlocked>unlock unplugged>unplug updated>update upgraded>upgrade used>use verified>verify
-    whitelisted>allow-list wiped>wipe wrote>write edited>edit typed>type tried>try put>put
+    whitelisted>allow-list wiped>wipe wrote>write typed>type put>put entered>enter re-entered>re-enter
+    rebound>rebind relinked>relink reissued>reissue reauthorized>reauthorize re-registered>re-register
+    unpaired>unpair paired>pair reapplied>reapply re-ran>re-run reran>re-run uploaded>upload
     """.split()
 )
 _IMPERATIVE_VERBS = frozenset(_IMPERATIVE.values()) | frozenset(
@@ -69,6 +71,8 @@ def imperative(sentence: str) -> str:
     text = _LEADING.sub("", _ADDRESS.sub("", " ".join(sentence.split()))).strip().rstrip(" .!")
     first, _, rest = text.partition(" ")
     verb = _IMPERATIVE.get(first.lower())
+    if verb is None and first.lower().startswith("re-") and first.lower()[3:] in _IMPERATIVE:
+        verb = "re-" + _IMPERATIVE[first.lower()[3:]]
     if verb is not None:
         return capital(verb) + (" " + rest if rest else "")
     if first.lower() in _IMPERATIVE_VERBS and first[:1].islower() and not first.startswith(("sudo", "apt")):

@@ -6,6 +6,7 @@ leaving an ellipsis in text someone will send or click; the rest join and case p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
+@functools.lru_cache(maxsize=8192)
 def terms(text: str | None) -> frozenset[str]:
     """Content words of a text, crudely stemmed: enough to tell whether two short texts say the same."""
     return frozenset(_stem(w) for w in _WORD.findall((text or "").lower()) if w not in STOPWORDS)

@@ -206,7 +206,7 @@ def client_update(case: Audience) -> str:
     if case.resolved:
         fix = _plain_fix(case.resolution)
         did = (
-            f"We found what was causing it and fixed it: {fix}."
+            f"We found the cause and put it right: {fix}."
             if fix
             else "We found what was causing it and put it right."
         )
