@@ -10,6 +10,9 @@ with psycopg.connect(url) as c:
     params = dict(account=acct, problem="Outlook keeps asking for the password on WS-ALP-04 for the cedar team; 0x800CCC0E", steps="Restarted the app Same error Rebooted the PC No change", notes="", exclude=None, limit=5, k1=1.2, b=0.75, budget=30000, max_terms=48, near_weight=0.8, near_similarity=0.5, prefixes=False)
     q = re.sub(r"(?<!:):(\w+)", lambda m: f"%({m.group(1)})s", sql.replace("%", "%%").replace("'%%'", "'%%'"))
     c.execute("SET jit = off")
+    from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE
+    c.execute(f"SET ROLE {APP_ROLE}")
+    c.execute("SELECT set_config(%s, %s, false)", (ACCOUNT_SETTING, str(acct)))
     for pref in (False,):
         params["prefixes"] = pref
         for _ in range(4):

@@ -113,6 +113,25 @@ def upgrade() -> None:
             GROUP BY term
         $$;
 
+        -- Near spellings of query words in the current account's vocabulary. SECURITY DEFINER because
+        -- row-level security would keep the trigram index from being used (its operator is not
+        -- leakproof, so the policy must run first, on every row); the account is the transaction's own.
+        CREATE FUNCTION relaydesk_near_terms(p_terms text[], p_similarity real)
+        RETURNS TABLE (query_term text, term text, df integer)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            SELECT q.t, n.term, n.df
+            FROM unnest(p_terms) AS q(t)
+            CROSS JOIN LATERAL (
+                SELECT st.term, st.df FROM search_terms st
+                WHERE st.account_id = NULLIF(current_setting('relaydesk.account_id', true), '')::uuid
+                  AND st.df > 0 AND st.term % q.t AND similarity(st.term, q.t) >= p_similarity
+                ORDER BY similarity(st.term, q.t) DESC, st.term
+                LIMIT 1
+            ) n
+        $$;
+        REVOKE ALL ON FUNCTION relaydesk_near_terms(text[], real) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION relaydesk_near_terms(text[], real) TO relaydesk_app;
+
         -- Forget a session's postings (and their counts).
         CREATE FUNCTION relaydesk_unindex_session(p_session_id uuid) RETURNS void
         LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
@@ -175,6 +194,35 @@ def upgrade() -> None:
             SET docs = search_corpus.docs + 1, total_len = search_corpus.total_len + v_len;
         END $$;
 
+        -- Rebuild a whole account's postings in a few set-based statements (imports, this migration):
+        -- the same terms as relaydesk_index_session, without a round of upserts per session.
+        CREATE FUNCTION relaydesk_reindex_account(p_account uuid) RETURNS void
+        LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+        BEGIN
+            DELETE FROM search_postings WHERE account_id = p_account;
+            DELETE FROM search_terms WHERE account_id = p_account;
+            DELETE FROM search_corpus WHERE account_id = p_account;
+            INSERT INTO search_postings (account_id, session_id, term, tf, doc_len)
+            SELECT p_account, d.id, t.term, t.tf, sum(t.tf) OVER (PARTITION BY d.id)
+            FROM (
+                SELECT s.id, s.problem_summary, s.resolution,
+                       coalesce(s.category, '') || ' ' || coalesce(
+                           (SELECT string_agg(st.action || ' ' || coalesce(st.result, ''), ' '
+                                              ORDER BY st.created_at, st.id)
+                            FROM steps st WHERE st.session_id = s.id), '') AS worked,
+                       (SELECT string_agg(coalesce(h.reason, '') || ' ' || coalesce(h.notes, ''), ' ')
+                        FROM handoffs h WHERE h.session_id = s.id) AS handed
+                FROM sessions s WHERE s.account_id = p_account AND s.status = 'resolved'
+            ) d,
+            relaydesk_search_terms(d.problem_summary, d.resolution, d.worked, d.handed) AS t;
+            INSERT INTO search_terms (account_id, term, df)
+            SELECT p_account, term, count(*) FROM search_postings WHERE account_id = p_account GROUP BY term;
+            INSERT INTO search_corpus (account_id, docs, total_len)
+            SELECT p_account, count(*), coalesce(sum(doc_len), 0)
+            FROM (SELECT DISTINCT ON (session_id) doc_len FROM search_postings
+                  WHERE account_id = p_account ORDER BY session_id) x;
+        END $$;
+
         CREATE FUNCTION relaydesk_sessions_search_postings() RETURNS trigger
         LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
         BEGIN
@@ -224,7 +272,7 @@ def upgrade() -> None:
     )
     # History that is already resolved.
     op.execute(
-        "SELECT relaydesk_index_session(id) FROM sessions WHERE status = 'resolved' ORDER BY account_id, id"
+        "SELECT relaydesk_reindex_account(id) FROM accounts ORDER BY id"
     )
 
 
@@ -235,6 +283,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS sessions_search_postings ON sessions")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_children_search_postings()")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_sessions_search_postings()")
+    op.execute("DROP FUNCTION IF EXISTS relaydesk_reindex_account(uuid)")
+    op.execute("DROP FUNCTION IF EXISTS relaydesk_near_terms(text[], real)")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_index_session(uuid)")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_unindex_session(uuid)")
     op.execute("DROP FUNCTION IF EXISTS relaydesk_search_terms(text, text, text, text)")

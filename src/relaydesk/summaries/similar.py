@@ -4,7 +4,8 @@ Rank first, then judge. The query is the new session's problem (weighted 3), ste
 and notes (1 each), turned into terms by the same SQL function that indexed the history
 (`relaydesk_search_terms`, migration 0007: english lexemes plus exact tokens). Each term's rarity
 (IDF) comes from the account's own document frequencies; terms the account has never used are
-replaced by their nearest spelling in its vocabulary (pg_trgm), at a discount. The top candidates come
+replaced by their nearest spelling in its vocabulary (pg_trgm, through `relaydesk_near_terms`), at a
+discount. The top candidates come
 back whenever any candidate shares a term: nothing filters the list empty.
 
 Then each candidate is judged from two figures: its `score` (BM25 as a share of what this query could
@@ -42,9 +43,6 @@ MAX_QUERY_TERMS = 48
 # Near spellings (pg_trgm) count at this share of a term's weight, and only this similar or closer.
 NEAR_WEIGHT = 0.8
 NEAR_SIMILARITY = 0.5
-# Longer words that start with a query word ("alsa" → "alsamixer") count as near too: off, it found
-# 1-2 more twins of 112 on ../shared/data but costs a trigram probe per query word.
-PREFIXES = False
 
 # The judgement (calibrated on ../shared/data, tuning part; see the module doc).
 STRONG_SCORE = 0.30
@@ -91,17 +89,12 @@ _RANK_SQL = text(
     ),
     near AS (
         SELECT n.term, q.qtf * CAST(:near_weight AS float8) AS qtf, n.df
-        FROM q
-        CROSS JOIN LATERAL (
-            SELECT t.term, t.df FROM search_terms t
-            WHERE t.account_id = :account AND t.df > 0 AND t.term <> q.term
-              AND ((t.term % q.term AND similarity(t.term, q.term) >= :near_similarity
-                    AND NOT EXISTS (SELECT 1 FROM known k WHERE k.term = q.term))
-                   OR (:prefixes AND t.term LIKE q.term || '%'))
-            ORDER BY similarity(t.term, q.term) DESC, t.term
-            LIMIT 2
+        FROM relaydesk_near_terms(
+            ARRAY(SELECT q.term FROM q WHERE left(q.term, 1) <> '=' AND length(q.term) >= 5
+                  AND NOT EXISTS (SELECT 1 FROM known k WHERE k.term = q.term)),
+            CAST(:near_similarity AS real)
         ) n
-        WHERE left(q.term, 1) <> '=' AND length(q.term) >= 4
+        JOIN q ON q.term = n.query_term
     ),
     weighted AS (
         SELECT u.term, max(u.qtf) AS qtf, max(u.df) AS df,
@@ -118,7 +111,7 @@ _RANK_SQL = text(
         ) w
         WHERE (spent <= :budget OR n = 1) AND n <= :max_terms
     ),
-    ranked AS (
+    ranked AS MATERIALIZED (
         SELECT p.session_id,
                sum(c.idf * c.qtf * p.tf * (CAST(:k1 AS float8) + 1)
                    / (p.tf + CAST(:k1 AS float8) * (1 - CAST(:b AS float8)
@@ -135,7 +128,12 @@ _RANK_SQL = text(
            s.problem_summary, s.resolution, s.client_name, s.contact_name,
            ARRAY(SELECT st.action FROM steps st WHERE st.session_id = r.session_id AND st.outcome = 'fixed'
                  ORDER BY st.created_at DESC, st.id LIMIT 2) AS fixing_steps
-    FROM ranked r JOIN sessions s ON s.id = r.session_id
+    FROM ranked r
+    -- One primary-key probe per ranked row (the planner cannot know there are only `limit` of them).
+    CROSS JOIN LATERAL (
+        SELECT problem_summary, resolution, client_name, contact_name FROM sessions WHERE id = r.session_id
+        OFFSET 0
+    ) s
     ORDER BY r.score DESC, r.session_id
     """
 )
@@ -184,7 +182,6 @@ async def rank(
             "max_terms": MAX_QUERY_TERMS,
             "near_weight": NEAR_WEIGHT,
             "near_similarity": NEAR_SIMILARITY,
-            "prefixes": PREFIXES,
         },
     )
     return [
