@@ -39,8 +39,8 @@ from benchmarks.summaries_offline import HISTORY, add_session, states, team, thr
 from relaydesk.db.uow import Database
 from relaydesk.handoffs.models import Handoff
 from relaydesk.live.service import CHANNEL as EVENTS_CHANNEL
-from relaydesk.summaries.material import handoff_material
 from relaydesk.summaries.llm import NO_KEY_PLACEHOLDER
+from relaydesk.summaries.material import handoff_material
 from relaydesk.summaries.prompts import render_material
 
 MODEL = "openai:bench-model"

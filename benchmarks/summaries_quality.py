@@ -40,11 +40,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from benchmarks.summaries_offline import DATA, team
 from benchmarks._support import ROOT, scratch_database
+from benchmarks.summaries_offline import DATA, team
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database
-from relaydesk.demo import DemoSession, DemoStep, thread_to_session
+from relaydesk.demo import DemoSession, thread_to_session
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
 from relaydesk.summaries import offline, writeups
@@ -57,7 +57,7 @@ from relaydesk.summaries.variants import audience_case
 from relaydesk.summaries.words import terms
 
 # Every session gets its own client and contact, so a name seen in the wrong place is a leak.
-_FIRMS = "Harbor Contoso Northwind Fabrikam Tailspin Litware Woodgrove Adatum Proseware Lamna Wingtip Alpine".split()
+_FIRMS = "Harbor Contoso Northwind Fabrikam Tailspin Litware Woodgrove Adatum Proseware Lamna Wingtip Alpine".split()  # noqa: E501
 _KINDS = "Dental Legal Freight Clinic Architects Books Realty Bakery Motors Studio".split()
 _FIRST = "Megan Priya Tom Ana Liam Chloe Omar Sofia Jonas Keiko Diego Hannah".split()
 _LAST = "Lee Raman Becker Souza Walsh Martin Haddad Rossi Berg Tanaka Ortiz Novak".split()
@@ -128,7 +128,9 @@ def split(demo: DemoSession, n: int) -> tuple[DemoSession, DemoSession] | None:
     # who took the same problem later would have written it.
     # Thanks and one-word replies are not how anyone words a problem; the first real sentence is.
     said = [t for s in second for t in ((s.action,) if s.result is None else (s.result,)) if t]
-    problem = next((t for t in said if len(terms(t)) >= 3 and not _THANKS.search(t)), None) or second[0].action
+    problem = (
+        next((t for t in said if len(terms(t)) >= 3 and not _THANKS.search(t)), None) or second[0].action
+    )
     resolution = demo.resolution
     if n % 3 == 0:
         resolution += f" Checked on WS-ACC-{n:02d} (192.168.1.{20 + n % 200})."
@@ -143,9 +145,11 @@ async def add(db: Database, actor: Actor, demo: DemoSession, sid: uuid.UUID, cli
             uow,
             actor,
             SessionCreate(
-                problem_summary=demo.problem, category=demo.category, client_name=client[0],
+                problem_summary=demo.problem,
+                category=demo.category,
+                client_name=client[0],
                 contact_name=client[1],
-            ),  # fmt: skip
+            ),
         )
         sid_real = created.id
         for step in demo.steps:
@@ -153,7 +157,9 @@ async def add(db: Database, actor: Actor, demo: DemoSession, sid: uuid.UUID, cli
                 uow, actor, sid_real, StepCreate(action=step.action, result=step.result, outcome=step.outcome)
             )
         if resolve:
-            await sessions.resolve_session(uow, actor, sid_real, ResolveIn(resolution=demo.resolution or "Fixed."))
+            await sessions.resolve_session(
+                uow, actor, sid_real, ResolveIn(resolution=demo.resolution or "Fixed.")
+            )
     IDS[sid] = sid_real
 
 
@@ -206,7 +212,9 @@ def writeup_problems(texts: dict[str, str], own: str, other_clients: set[str]) -
     return bad
 
 
-async def evaluate(db: Database, actor: Actor, senior: Actor, ranked: list[Ranked], label: str, cases_all: list[Case]) -> None:
+async def evaluate(
+    db: Database, actor: Actor, senior: Actor, ranked: list[Ranked], label: str, cases_all: list[Case]
+) -> None:
     n = len(ranked)
     top3 = sum(IDS[r.case.twin_id] in [c.id for c in r.with_twin[:3]] for r in ranked)
     false_grounding = grounded_twin = cause_match = 0
@@ -230,7 +238,9 @@ async def evaluate(db: Database, actor: Actor, senior: Actor, ranked: list[Ranke
             lead_only += summary.likely_cause.startswith("The steps point at")
             if shown and grounded_by[0].id == twin:
                 grounded_twin += 1
-                fix = terms(r.case.twin.resolution) | terms(" ".join(s.action for s in r.case.twin.steps if s.outcome == "fixed"))
+                fix = terms(r.case.twin.resolution) | terms(
+                    " ".join(s.action for s in r.case.twin.steps if s.outcome == "fixed")
+                )
                 cause_fix = terms(summary.likely_cause.split("fixed by:", 1)[-1])
                 cause_match += len(cause_fix & fix) >= 0.5 * max(1, len(cause_fix))
             texts = {str(s.id): f"{s.action} {s.result or ''}" for s in material.steps}
@@ -241,7 +251,9 @@ async def evaluate(db: Database, actor: Actor, senior: Actor, ranked: list[Ranke
             facts += len(summary.facts)
             no_support += len(unsupported(summary, texts))
             others = [c for c in cases_all if c is not r.case]
-            names = {r.case.twin_client[0], r.case.twin_client[1]} | {x for c in others for x in (*c.client, *c.twin_client)}
+            names = {r.case.twin_client[0], r.case.twin_client[1]} | {
+                x for c in others for x in (*c.client, *c.twin_client)
+            }
             names -= {r.case.client[0], r.case.client[1]}
             for chip in summary.suggested_steps:
                 chips += 1

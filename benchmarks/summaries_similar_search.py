@@ -4,7 +4,8 @@
 
 History: generated MSP sessions (a product, a symptom, an error code, a host, 2-3 steps with results,
 a resolution), written straight into PostgreSQL as an import would, then indexed in one pass by
-`relaydesk_reindex_account` (migration 0007; the same terms its per-session trigger makes). Then VACUUM ANALYZE (as autovacuum would), and the clock runs around `similar.rank` (one
+`relaydesk_reindex_account` (migration 0007; the same terms its per-session trigger makes).
+Then VACUUM ANALYZE (as autovacuum would), and the clock runs around `similar.rank` (one
 statement through the app's unit of work, under row-level security) for new problems worded afresh,
 warm cache. Prints the p50/p95/max and the size of the postings.
 """
@@ -93,17 +94,17 @@ async def main(count: int, queries: int) -> None:
                     steps.append((uuid.uuid4(), account, sid, author, action, result, outcome, n))
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO sessions (id, account_id, owner_id, problem_summary, category, status, priority)"
+                    "INSERT INTO sessions (id, account_id, owner_id, problem_summary, category, status, priority)"  # noqa: E501
                     " VALUES (%s, %s, %s, %s, %s, 'active', 'normal')",
                     sessions,
                 )
                 cur.executemany(
-                    "INSERT INTO steps (id, account_id, session_id, author_id, action, result, outcome, created_at)"
+                    "INSERT INTO steps (id, account_id, session_id, author_id, action, result, outcome, created_at)"  # noqa: E501
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
                     steps,
                 )
                 cur.executemany(
-                    "UPDATE sessions SET status = 'resolved', resolution = %s, resolved_at = now() WHERE id = %s",
+                    "UPDATE sessions SET status = 'resolved', resolution = %s, resolved_at = now() WHERE id = %s",  # noqa: E501
                     [(res, sid) for sid, res in ids],
                 )
             conn.commit()
@@ -131,7 +132,9 @@ async def main(count: int, queries: int) -> None:
                 times.append(time.perf_counter() - began)
             assert len(found) == 5
     await db.dispose()
-    print(f"resolved sessions in the account: {count} (loaded, then indexed by relaydesk_reindex_account, in {loaded:.0f} s)")
+    print(
+        f"resolved sessions in the account: {count} (loaded, then indexed by relaydesk_reindex_account, in {loaded:.0f} s)"  # noqa: E501
+    )
     print(f"postings: {postings} rows, {size} with indexes")
     print(
         f"top 5 similar sessions, {queries} queries: p50 {ms(percentile(times, 50))}, "

@@ -106,7 +106,9 @@ def upgrade() -> None:
                 UNION ALL
                 SELECT '=' || lower(m[1]), f.w
                 FROM fields f,
-                     regexp_matches(f.body, '\m([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]*[A-Za-z0-9]*)\M', 'g') AS m
+                     regexp_matches(
+                         f.body, '\m([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]*[A-Za-z0-9]*)\M', 'g'
+                     ) AS m
                 WHERE f.body <> '' AND length(m[1]) BETWEEN 3 AND 40
             )
             SELECT term, sum(tf)::real FROM (SELECT * FROM stemmed UNION ALL SELECT * FROM exact) t
@@ -271,9 +273,7 @@ def upgrade() -> None:
         """
     )
     # History that is already resolved.
-    op.execute(
-        "SELECT relaydesk_reindex_account(id) FROM accounts ORDER BY id"
-    )
+    op.execute("SELECT relaydesk_reindex_account(id) FROM accounts ORDER BY id")
 
 
 def downgrade() -> None:

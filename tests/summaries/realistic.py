@@ -13,7 +13,12 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 def _steps(rows: list[tuple[str, str | None, str, str]]) -> list[StepMaterial]:
     return [
         StepMaterial(
-            id=UUID(int=n + 1), action=a, result=r, outcome=o, author=who, at=T0 + timedelta(minutes=7 * n)  # type: ignore[arg-type]
+            id=UUID(int=n + 1),
+            action=a,
+            result=r,
+            outcome=o,
+            author=who,
+            at=T0 + timedelta(minutes=7 * n),  # type: ignore[arg-type]
         )
         for n, (a, r, o, who) in enumerate(rows)
     ]
@@ -29,7 +34,12 @@ OUTLOOK = SummaryMaterial(
     reason="Credential Manager cleanup only helped for two minutes; out of ideas.",
     steps=_steps(
         [
-            ("Restarted Outlook and the laptop", "Same password prompt, then 0x800CCC0E", "failed", "Jamie Junior"),
+            (
+                "Restarted Outlook and the laptop",
+                "Same password prompt, then 0x800CCC0E",
+                "failed",
+                "Jamie Junior",
+            ),
             (
                 "Removed the old MicrosoftOffice16 entries from Windows Credential Manager",
                 "Outlook took the new password once; synced for about two minutes, then the prompt came back",
@@ -54,7 +64,12 @@ SHAREPOINT = SummaryMaterial(
     ticket="51007",
     steps=_steps(
         [
-            ("Checked the site permissions page", "Accounts group is still listed with Edit", "info", "Jamie Junior"),
+            (
+                "Checked the site permissions page",
+                "Accounts group is still listed with Edit",
+                "info",
+                "Jamie Junior",
+            ),
             ("Asked Tom to sign out and back in", "Still access denied", "failed", "Jamie Junior"),
         ]
     ),
@@ -87,8 +102,18 @@ VPN_ACTIVE = SummaryMaterial(
     ticket="50112",
     steps=_steps(
         [
-            ("Reinstalled the FortiClient VPN client", "Still drops after 5 minutes", "failed", "Jamie Junior"),
-            ("Took a packet capture during a drop", "Fragmented ESP packets just before each drop", "partial", "Jamie Junior"),
+            (
+                "Reinstalled the FortiClient VPN client",
+                "Still drops after 5 minutes",
+                "failed",
+                "Jamie Junior",
+            ),
+            (
+                "Took a packet capture during a drop",
+                "Fragmented ESP packets just before each drop",
+                "partial",
+                "Jamie Junior",
+            ),
         ]
     ),
 )

@@ -138,7 +138,9 @@ async def test_offline_variants_are_templates_cached_until_refreshed(
 
     first = (await client.post(f"{url}/client_update", headers=team.senior.headers)).json()
     assert first["engine"] == "offline" and first["cached"] is False and first["fallback_reason"] is None
-    assert first["text"].startswith("Hello,\n\nThanks for your patience while we work on the problem with the VPN")
+    assert first["text"].startswith(
+        "Hello,\n\nThanks for your patience while we work on the problem with the VPN"
+    )
     again = (await client.post(f"{url}/client_update", headers=team.senior.headers)).json()
     assert again["cached"] is True and again["text"] == first["text"]
     remade = (await client.post(f"{url}/client_update?refresh=true", headers=team.senior.headers)).json()
@@ -174,7 +176,10 @@ async def test_after_the_resolution_the_note_and_variants_say_it_is_fixed(
 
     assert after["cached"] is False and after["text"] != before["text"]
     assert "Good news: the problem with the VPN connection is fixed." in after["text"]
-    assert "Resolved by " in after["ticket_note"] and "Lowered the MTU; pw [redacted password]" in after["ticket_note"]
+    assert (
+        "Resolved by " in after["ticket_note"]
+        and "Lowered the MTU; pw [redacted password]" in after["ticket_note"]
+    )
     assert "not known yet" not in after["ticket_note"]
 
 

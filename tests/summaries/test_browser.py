@@ -122,7 +122,9 @@ async def test_variants_of_an_escalation_are_fetched_when_their_tab_opens(
     await page.click("#tab-email_draft")
     await page.wait_for_function("document.getElementById('text-email_draft').value.length > 0")
 
-    assert (await page.input_value("#text-email_draft")).startswith("Subject: Fixed: the problem with the VPN connection")
+    assert (await page.input_value("#text-email_draft")).startswith(
+        "Subject: Fixed: the problem with the VPN connection"
+    )
     assert "Made by template (offline)." in await page.inner_text("#panel-email_draft [data-engine]")
     await page.keyboard.press("ArrowLeft")  # tabs move with the arrow keys
     assert await page.is_visible("#panel-client_update")

@@ -13,8 +13,12 @@ def test_identifiers_are_generalised_and_codes_kept() -> None:
     assert generalise("Set the printer IP to 192.168.1.20 and re-added it") == (
         "Set the printer's IP address and re-added it"
     )
-    assert generalise("Reinstalled the HP driver on WS-ACC-04.") == "Reinstalled the HP driver on the machine."
-    assert generalise("Mailed jsmith@contoso.com about ticket #48213") == "Mailed the user's email address about"
+    assert (
+        generalise("Reinstalled the HP driver on WS-ACC-04.") == "Reinstalled the HP driver on the machine."
+    )
+    assert (
+        generalise("Mailed jsmith@contoso.com about ticket #48213") == "Mailed the user's email address about"
+    )
     assert generalise("Re-added Megan to the Finance site for Contoso", ["Contoso"], ["Megan Lee"]) == (
         "Re-added the user to the Finance site for the client"
     )

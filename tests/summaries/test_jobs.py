@@ -25,8 +25,8 @@ from relaydesk.handoffs.schemas import HandoffCreate
 from relaydesk.summaries import jobs
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.jobs import MAX_ATTEMPTS, SummaryQueue
-from relaydesk.summaries.suggestions import suggest
 from relaydesk.summaries.llm import LlmConfig
+from relaydesk.summaries.suggestions import suggest
 from relaydesk.worker import Worker
 from tests.factories import escalate, make_account, make_session, make_step, make_user
 from tests.fakes.llm import TEST_API_KEY, FakeOpenAI

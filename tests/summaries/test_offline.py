@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from relaydesk.summaries import chips, offline
-from relaydesk.summaries.schemas import MAX_FACTS, MatchStrength, SimilarSession, StepMaterial, SummaryMaterial
+from relaydesk.summaries.schemas import (
+    MAX_FACTS,
+    MatchStrength,
+    SimilarSession,
+    StepMaterial,
+    SummaryMaterial,
+)
 from tests.summaries.realistic import OUTLOOK, SHAREPOINT
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -46,7 +52,9 @@ def vpn_material(*similars: SimilarSession, steps: list[StepMaterial] | None = N
     )
 
 
-MTU_A = similar("VPN keeps dropping every few minutes", "Lowered the tunnel MTU to 1400. The user confirmed.", "strong")
+MTU_A = similar(
+    "VPN keeps dropping every few minutes", "Lowered the tunnel MTU to 1400. The user confirmed.", "strong"
+)
 MTU_B = similar("Remote VPN disconnects every 5 minutes", "Lowered the VPN tunnel MTU to 1400.", "possible")
 DNS = similar("VPN drops at the branch office", "Replaced the branch DNS server address.", "possible")
 
@@ -62,8 +70,12 @@ def test_every_fact_rests_on_a_step_that_says_it() -> None:
         assert fact.step_ids, fact
         for step_id in fact.step_ids:
             assert offline.shorten(by_id[step_id].action, 100) in fact.text
-    assert "Reinstalled the FortiClient VPN client: failed (Still drops after 5 minutes)" in summary.what_we_know
-    assert "Took a packet capture during a drop: partly helped (Fragmented ESP packets)" in summary.what_we_know
+    assert (
+        "Reinstalled the FortiClient VPN client: failed (Still drops after 5 minutes)" in summary.what_we_know
+    )
+    assert (
+        "Took a packet capture during a drop: partly helped (Fragmented ESP packets)" in summary.what_we_know
+    )
     assert "Note: Asked about the home router" in summary.what_we_know
 
 
@@ -82,7 +94,9 @@ def test_a_finding_in_the_last_step_is_the_lead_when_history_has_nothing() -> No
     summary = offline.summarize(OUTLOOK, now=NOW)
 
     assert summary.likely_cause.startswith("The steps point at what step 3 found:")
-    assert "Modern authentication is disabled" in summary.likely_cause and "EnableADAL=0" in summary.likely_cause
+    assert (
+        "Modern authentication is disabled" in summary.likely_cause and "EnableADAL=0" in summary.likely_cause
+    )
     assert summary.evidence == [str(OUTLOOK.steps[2].id)]
     assert summary.confidence == "low"
     assert "EnableADAL=0" in summary.summary_prose
@@ -102,7 +116,10 @@ def test_an_error_repeating_across_failed_steps_is_a_lead() -> None:
 
 def test_a_weak_match_from_another_product_grounds_nothing() -> None:
     outlook_fix = similar(
-        "Outlook keeps asking for the password", "Set EnableADAL to 1 and rebuilt the Outlook profile.", "weak", 0.18
+        "Outlook keeps asking for the password",
+        "Set EnableADAL to 1 and rebuilt the Outlook profile.",
+        "weak",
+        0.18,
     )
     summary = offline.summarize(SHAREPOINT.model_copy(update={"similar_sessions": [outlook_fix]}), now=NOW)
 
@@ -126,7 +143,10 @@ def test_a_possible_match_is_medium() -> None:
     summary = offline.summarize(vpn_material(MTU_B, DNS), now=NOW)
 
     assert summary.confidence == "medium"
-    assert summary.suggested_steps == ["Lower the VPN tunnel MTU to 1400", "Replace the branch DNS server address"]
+    assert summary.suggested_steps == [
+        "Lower the VPN tunnel MTU to 1400",
+        "Replace the branch DNS server address",
+    ]
 
 
 def test_steps_already_tried_are_never_suggested() -> None:
@@ -158,7 +178,7 @@ def test_chips_are_whole_next_actions_from_fixing_steps() -> None:
         score=0.5,
         strength="possible",
         fixing_steps=[
-            "Re-entered the SMTP relay password on the copier's address book page and enabled TLS on port 587 "
+            "Re-entered the SMTP relay password on the copier's address book page and enabled TLS on port 587 "  # noqa: E501
             "because the relay now refuses plain text"
         ],
     )
@@ -188,7 +208,9 @@ def test_many_failures_are_all_cited_within_the_fact_limit() -> None:
 def test_earlier_suggestions_are_marked_tried_or_not() -> None:
     steps = [step("Lowered the tunnel MTU to 1400", "Still drops", "failed")]
     summary = offline.summarize(
-        vpn_material(steps=steps), now=NOW, suggested_before=["Lower the tunnel MTU to 1400", "Check the DHCP scope"]
+        vpn_material(steps=steps),
+        now=NOW,
+        suggested_before=["Lower the tunnel MTU to 1400", "Check the DHCP scope"],
     )
 
     first, second = summary.suggested_before
@@ -198,7 +220,8 @@ def test_earlier_suggestions_are_marked_tried_or_not() -> None:
 
 def test_it_takes_milliseconds_for_a_long_session() -> None:
     steps = [
-        step(f"Step {n}: recreated the Outlook profile", "Same 0x800CCC0E error", "failed", n) for n in range(60)
+        step(f"Step {n}: recreated the Outlook profile", "Same 0x800CCC0E error", "failed", n)
+        for n in range(60)
     ]
     material = vpn_material(MTU_A, MTU_B, DNS, steps=steps)
 

@@ -21,7 +21,9 @@ async def similar(db: Database, team: Team, problem: str, context: str = "") -> 
 async def test_postings_and_term_counts_follow_the_session_status(
     db: Database, team: Team, admin_conn: psycopg.Connection
 ) -> None:
-    session = await make_session(db, team.junior, problem="Outlook keeps prompting for the password, 0x800CCC0E")
+    session = await make_session(
+        db, team.junior, problem="Outlook keeps prompting for the password, 0x800CCC0E"
+    )
     await make_step(db, team.junior, session, action="Cleared the credential manager", result="Fixed")
     count = "SELECT count(*) FROM search_postings WHERE session_id = %s"
     assert admin_conn.execute(count, (session.id,)).fetchone() == (0,)  # active sessions are not history
@@ -105,7 +107,7 @@ async def test_secrets_and_identifiers_in_history_are_not_returned(db: Database,
         db,
         team.senior,
         problem="VPN drops for the finance team every few minutes",
-        resolution="Lowered the MTU on FW-HQ-01 (10.0.0.1). The admin password: Hunter2Secret! was rotated too.",
+        resolution="Lowered the MTU on FW-HQ-01 (10.0.0.1). The admin password: Hunter2Secret! was rotated too.",  # noqa: E501
     )
     async with db.uow(team.account.id) as uow:
         (match,) = await search.find_similar(uow, team.account.id, problem="VPN drops for finance team")

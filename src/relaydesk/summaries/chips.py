@@ -58,7 +58,8 @@ _LEADING = re.compile(
 )
 _ADDRESS = re.compile(r"^(?:asker|helper\d*|someone)\s*[:,]\s*", re.I)
 _CONFIRMATION = re.compile(
-    r"^(?:the )?(?:user|client|customer|caller|asker)s? (?:confirmed|said|says|reports?|reported)\b|^thanks?\b"
+    r"^(?:the )?(?:user|client|customer|caller|asker)s? (?:confirmed|said|says|reports?|reported)\b"
+    r"|^thanks?\b"
     r"|^(?:that|it) (?:worked|works|fixed)",
     re.I,
 )

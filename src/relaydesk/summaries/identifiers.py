@@ -53,7 +53,8 @@ _PHONE = re.compile(
     r"(?<!\w)(?:\+?\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?(?!\w)"
 )
 _POSSESSIVE_NAME = re.compile(
-    r"\b(?:on |for )?[A-Z][a-z]{2,}'s (?=(?:laptop|pc|desktop|computer|machine|mailbox|account|profile|phone|workstation|printer|outlook|email|inbox)\b)"
+    r"\b(?:on |for )?[A-Z][a-z]{2,}'s (?=(?:laptop|pc|desktop|computer|machine|mailbox|account|profile|phone|"
+    r"workstation|printer|outlook|email|inbox)\b)"
 )
 _USER_EQ = re.compile(r"\b(?:user(?:name)?|login|account|upn)\s*[:=]\s*\S+", re.I)
 _SPACES = re.compile(r"\s{2,}")

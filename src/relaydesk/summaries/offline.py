@@ -119,7 +119,9 @@ def assess(material: SummaryMaterial) -> Assessment:
         return _from_the_steps(material, similar, "weak" if similar else "none")
 
     # A match whose every fix this session already tried does not ground a cause: it failed here.
-    untried = [m for m in usable if not fixes_of(m) or any(was_tried(f, material.steps) is None for f in fixes_of(m))]
+    untried = [
+        m for m in usable if not fixes_of(m) or any(was_tried(f, material.steps) is None for f in fixes_of(m))
+    ]
     if not untried:
         return _from_the_steps(material, similar, "tried")
     steps = chips_from(untried, material.steps, MAX_SUGGESTED_STEPS)

@@ -78,7 +78,8 @@ JUDGEMENT = Judgement()
 _RANK_SQL = text(
     """
     WITH corpus AS (
-        SELECT docs, (total_len / greatest(docs, 1))::float8 AS avgdl FROM search_corpus WHERE account_id = :account
+        SELECT docs, (total_len / greatest(docs, 1))::float8 AS avgdl
+        FROM search_corpus WHERE account_id = :account
     ),
     q AS (
         SELECT term, tf AS qtf FROM relaydesk_search_terms(:problem, '', :steps, :notes)
@@ -124,7 +125,8 @@ _RANK_SQL = text(
         ORDER BY score DESC, p.session_id
         LIMIT :limit
     )
-    SELECT r.session_id, r.score, (SELECT sum(idf * qtf) * (CAST(:k1 AS float8) + 1) FROM chosen) AS best_possible,
+    SELECT r.session_id, r.score,
+           (SELECT sum(idf * qtf) * (CAST(:k1 AS float8) + 1) FROM chosen) AS best_possible,
            s.problem_summary, s.resolution, s.client_name, s.contact_name,
            ARRAY(SELECT st.action FROM steps st WHERE st.session_id = r.session_id AND st.outcome = 'fixed'
                  ORDER BY st.created_at DESC, st.id LIMIT 2) AS fixing_steps

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,7 +42,9 @@ class VariantResult:
     ticket_note: str
 
 
-def audience_case(session: Session, steps: list[dict[str, object]], *, claimed: bool) -> writeups.Audience:
+def audience_case(
+    session: Session, steps: Sequence[Mapping[str, object]], *, claimed: bool
+) -> writeups.Audience:
     """What the client templates know of a session: only this session's own words, none of history."""
     return writeups.Audience(
         problem=redact(session.problem_summary),
