@@ -39,8 +39,8 @@ from benchmarks.summaries_offline import HISTORY, add_session, states, team, thr
 from relaydesk.db.uow import Database
 from relaydesk.handoffs.models import Handoff
 from relaydesk.live.service import CHANNEL as EVENTS_CHANNEL
-from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import NO_KEY_PLACEHOLDER
+from relaydesk.summaries.material import handoff_material
 from relaydesk.summaries.prompts import render_material
 
 MODEL = "openai:bench-model"
@@ -133,7 +133,7 @@ async def baseline_requests(fake: FakeOpenAI, db: Database, handoff_rows: list[t
         async with db.uow(account_id) as uow:
             handoff = await uow.session.get(Handoff, handoff_id)
             assert handoff is not None
-            material = render_material(await summaries.handoff_material(uow, handoff))
+            material = render_material(await handoff_material(uow, handoff))
         before = len(fake.requests)
         assessment: Agent[None, OldAssessment] = Agent(
             model, instructions=OLD_ASSESS, output_type=OldAssessment

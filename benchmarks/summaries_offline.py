@@ -35,7 +35,7 @@ from relaydesk.live.service import CHANNEL as EVENTS_CHANNEL
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
 from relaydesk.summaries import offline
-from relaydesk.summaries import service as summaries
+from relaydesk.summaries.material import session_material
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ubuntu_irc_threads.jsonl"
 HISTORY = 120
@@ -109,7 +109,7 @@ async def engine_time(db: Database, actor: Actor, session_ids: list[uuid.UUID]) 
         async with db.uow(actor.account_id) as uow:
             session = await sessions.get_session(uow, actor, sid)
             started = time.perf_counter()
-            material = await summaries.session_material(uow, session)
+            material = await session_material(uow, session)
             offline.summarize(material, now=datetime.now(UTC))
             times.append(time.perf_counter() - started)
     return times

@@ -15,6 +15,8 @@ from relaydesk.analytics.schemas import BaselineIn
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate, SettingsUpdate
+from relaydesk.sessions import service as sessions
+from relaydesk.sessions.schemas import ResolveIn
 from relaydesk.summaries.jobs import SummaryQueue
 from relaydesk.summaries.models import ModelRun
 from tests.factories import escalate, login, make_account, make_session, make_step, make_user
@@ -61,6 +63,10 @@ async def _populate(db: Database, client) -> tuple:
     assert (
         await client.post(f"/api/v1/sessions/{other.id}/suggestions", headers=jane.headers)
     ).status_code == 200
+    # resolved history: the similar-session search's postings, term counts and corpus row (0007)
+    past = await make_session(db, jane, problem="Printer prints blank pages")
+    async with db.uow(a.id) as uow:
+        await sessions.resolve_session(uow, jane.actor, past.id, ResolveIn(resolution="Replaced the toner."))
     async with db.uow(a.id) as uow:
         uow.add(
             ModelRun(

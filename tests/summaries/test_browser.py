@@ -38,11 +38,15 @@ async def test_a_chip_fills_the_step_form(live_server: str, browser: Browser, db
     await chip.wait_for()
     text = (await chip.inner_text()).strip()
     assert "MTU to 1400" in text
-    assert "Confidence medium" in await page.inner_text("#suggestions [data-suggestions-note]")
+    # A whole, clean next step: imperative, chip-sized, never cut with an ellipsis.
+    assert text.startswith("Lower") and len(text) <= 80 and "…" not in text and "..." not in text
+    note = await page.inner_text("#suggestions [data-suggestions-note]")
+    assert "Confidence medium" in note or "Confidence high" in note
 
     await chip.click()
 
     assert await page.input_value("#step-action") == text
+    assert "…" not in await page.input_value("#step-action")
     assert await page.evaluate("document.activeElement.id") == "step-action"
 
 
@@ -71,10 +75,11 @@ async def test_write_up_tabs_copy_with_a_visible_copied_state(
     await sign_in(page, live_server, member)
     await page.goto(f"{live_server}/sessions/{session.id}")
 
-    assert "Resolved: Replaced the cable." in await page.input_value("#text-ticket_note")
+    note = await page.input_value("#text-ticket_note")
+    assert "Replaced the cable." in note and "not known yet" not in note
     await page.click("#tab-client_update")
     assert await page.is_visible("#panel-client_update") and not await page.is_visible("#panel-ticket_note")
-    assert (await page.input_value("#text-client_update")).startswith("Good news")
+    assert (await page.input_value("#text-client_update")).startswith("Hello,\n\nGood news")
 
     await page.click("#panel-client_update [data-copy]")
 
@@ -85,13 +90,13 @@ async def test_write_up_tabs_copy_with_a_visible_copied_state(
     if said == "Copied to the clipboard":
         assert await page.inner_text("#panel-client_update [data-copy]") == "Copied ✓"
     if clipboard == "api":
-        assert (await page.evaluate("navigator.clipboard.readText()")).startswith("Good news")
+        assert (await page.evaluate("navigator.clipboard.readText()")).startswith("Hello,\n\nGood news")
     else:
         selected = await page.evaluate(
             "(() => { const t = document.getElementById('text-client_update');"
             " return t.value.substring(t.selectionStart, t.selectionEnd); })()"
         )
-        assert selected.startswith("Good news")
+        assert selected.startswith("Hello,\n\nGood news")
 
 
 async def test_variants_of_an_escalation_are_fetched_when_their_tab_opens(
@@ -117,7 +122,9 @@ async def test_variants_of_an_escalation_are_fetched_when_their_tab_opens(
     await page.click("#tab-email_draft")
     await page.wait_for_function("document.getElementById('text-email_draft').value.length > 0")
 
-    assert (await page.input_value("#text-email_draft")).startswith("Subject: Your issue has been fixed")
+    assert (await page.input_value("#text-email_draft")).startswith(
+        "Subject: Fixed: the problem with the VPN connection"
+    )
     assert "Made by template (offline)." in await page.inner_text("#panel-email_draft [data-engine]")
     await page.keyboard.press("ArrowLeft")  # tabs move with the arrow keys
     assert await page.is_visible("#panel-client_update")

@@ -26,6 +26,7 @@ from relaydesk.summaries import jobs
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.jobs import MAX_ATTEMPTS, SummaryQueue
 from relaydesk.summaries.llm import LlmConfig
+from relaydesk.summaries.suggestions import suggest
 from relaydesk.worker import Worker
 from tests.factories import escalate, make_account, make_session, make_step, make_user
 from tests.fakes.llm import TEST_API_KEY, FakeOpenAI
@@ -434,7 +435,7 @@ async def test_the_worker_is_woken_by_the_escalation_commit(db: Database, team: 
 async def test_suggestions_shown_before_escalating_reach_the_summary(db: Database, team: Team) -> None:
     await vpn_history(db, team.senior)
     session = await vpn_session(db, team.junior)
-    shown = await summaries.suggest(db, team.junior.actor, session.id, config=None)
+    shown = await suggest(db, team.junior.actor, session.id, config=None)
     (suggested,) = shown.suggested_steps
     assert suggested.startswith("Lower the") and "MTU to 1400" in suggested
     await make_step(db, team.junior, session, action=suggested, result="Still drops")

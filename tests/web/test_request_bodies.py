@@ -53,7 +53,9 @@ async def test_an_unknown_field_with_no_close_name_is_still_named(
 ) -> None:
     account = await make_account(db)
     jane = await make_user(db, account)
-    session = await client.post("/api/v1/sessions", headers=jane.headers, json={"problem_summary": "VPN drops"})
+    session = await client.post(
+        "/api/v1/sessions", headers=jane.headers, json={"problem_summary": "VPN drops"}
+    )
     answer = await client.post(
         f"/api/v1/sessions/{session.json()['id']}/steps",
         headers=jane.headers,

@@ -37,6 +37,9 @@ class Session(IdMixin, TenantMixin, TimestampMixin, Base):
     problem_summary: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(100))
     client_name: Mapped[str | None] = mapped_column(String(200))
+    # The client's contact, for the client update and the email draft (migration 0007).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
     ticket_id: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     status: Mapped[str] = mapped_column(String(12), default="active")

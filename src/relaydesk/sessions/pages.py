@@ -100,6 +100,8 @@ async def new_session(
     client_name: str = Form(""),
     ticket_id: str = Form(""),
     priority: str = Form("normal"),
+    contact_name: str = Form(""),
+    contact_email: str = Form(""),
 ) -> Response:
     values = {
         "problem_summary": problem_summary,
@@ -107,6 +109,8 @@ async def new_session(
         "client_name": client_name,
         "ticket_id": ticket_id,
         "priority": priority,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
     }
     try:
         session_in = SessionCreate.model_validate(values)

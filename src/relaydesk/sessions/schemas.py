@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -22,6 +23,9 @@ def _required_text(value: str, what: str) -> str:
     return value
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 def _optional_text(value: str | None) -> str | None:
     return (value or "").strip() or None
 
@@ -32,16 +36,28 @@ class SessionCreate(RequestModel):
     client_name: str | None = Field(default=None, max_length=200)
     ticket_id: str | None = Field(default=None, max_length=64, description="The PSA ticket number.")
     priority: Priority = "normal"
+    contact_name: str | None = Field(
+        default=None, max_length=200, description="The client's contact; the client update greets them."
+    )
+    contact_email: str | None = Field(default=None, max_length=320, description="The contact's email.")
 
     @field_validator("problem_summary")
     @classmethod
     def _problem(cls, value: str) -> str:
         return _required_text(value, "The problem summary")
 
-    @field_validator("category", "client_name", "ticket_id")
+    @field_validator("category", "client_name", "ticket_id", "contact_name")
     @classmethod
     def _optional(cls, value: str | None) -> str | None:
         return _optional_text(value)
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        value = _optional_text(value)
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError("The contact email does not look like an email address (name@example.com)")
+        return value
 
 
 class StepCreate(RequestModel):
@@ -91,6 +107,8 @@ class SessionOut(BaseModel):
     problem_summary: str
     category: str | None
     client_name: str | None
+    contact_name: str | None = None
+    contact_email: str | None = None
     ticket_id: str | None
     priority: Priority
     status: Status

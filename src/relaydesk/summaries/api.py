@@ -16,9 +16,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from relaydesk.errors import NotFound
+from relaydesk.summaries import runs, variants
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig
 from relaydesk.summaries.schemas import SimilarSession, Summary, Usage
+from relaydesk.summaries.suggestions import suggest
 from relaydesk.web.deps import CurrentActor, DetachedActor, SettingsDep, UowDep, get_db
 
 router = APIRouter(prefix="/api/v1", tags=["summaries"])
@@ -92,7 +94,7 @@ async def make_variant(
     """A tone shift of the ticket note for the client (`client_update`) or as an email (`email_draft`).
     Cached per ticket note; offline by template, else one small call to RELAYDESK_LLM_FAST_MODEL (or the
     main model) on the ticket note only."""
-    result = await summaries.make_variant(
+    result = await variants.make_variant(
         get_db(request),
         actor,
         handoff_id,
@@ -123,7 +125,7 @@ async def suggestions(
     """Likely cause, next steps not yet tried, confidence and similar past sessions for an active session.
     Model answers are limited per user per hour (RELAYDESK_SUGGESTIONS_PER_USER_PER_HOUR, default 20);
     beyond it the offline answer comes back with `fallback_reason` saying so."""
-    result = await summaries.suggest(
+    result = await suggest(
         get_db(request),
         actor,
         session_id,
@@ -148,7 +150,7 @@ async def suggestions(
 @router.get("/handoffs/{handoff_id}/runs", response_model=list[ModelRunDetail])
 async def handoff_runs(handoff_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> list[ModelRunDetail]:
     """Every model call made for this handoff, with what was sent and what came back. Admins and owners."""
-    return [ModelRunDetail.model_validate(r) for r in await summaries.handoff_runs(uow, actor, handoff_id)]
+    return [ModelRunDetail.model_validate(r) for r in await runs.handoff_runs(uow, actor, handoff_id)]
 
 
 @router.get("/model-runs", response_model=list[ModelRunOut])
@@ -159,10 +161,10 @@ async def model_runs(
     limit: int = Query(100, ge=1, le=500),
 ) -> list[ModelRunOut]:
     """The account's model calls, newest first. Admins and owners."""
-    runs = await summaries.account_runs(uow, actor, purpose=purpose, limit=limit)
-    return [ModelRunOut.model_validate(r) for r in runs]
+    found = await runs.account_runs(uow, actor, purpose=purpose, limit=limit)
+    return [ModelRunOut.model_validate(r) for r in found]
 
 
 @router.get("/model-runs/{run_id}", response_model=ModelRunDetail)
 async def model_run(run_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> ModelRunDetail:
-    return ModelRunDetail.model_validate(await summaries.get_run(uow, actor, run_id))
+    return ModelRunDetail.model_validate(await runs.get_run(uow, actor, run_id))

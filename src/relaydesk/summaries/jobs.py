@@ -44,7 +44,9 @@ from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries import llm, offline, prompts
 from relaydesk.summaries import service as summaries
 from relaydesk.summaries.llm import LlmConfig, LlmRun
+from relaydesk.summaries.material import handoff_material, suggested_before
 from relaydesk.summaries.models import SummaryJob
+from relaydesk.summaries.runs import record_run
 from relaydesk.summaries.schemas import Summary, SummaryMaterial, Usage
 
 log = logging.getLogger(__name__)
@@ -143,7 +145,7 @@ class SummaryQueue:
             elif job.model_call_started_at is not None:
                 # A worker died during (or just before) its model call: finish without a second call.
                 draft = summaries.read_summary(handoff.summary) or offline.summarize(
-                    await summaries.handoff_material(uow, handoff), now=now
+                    await handoff_material(uow, handoff), now=now
                 )
                 await summaries.save_summary(
                     uow,
@@ -160,13 +162,13 @@ class SummaryQueue:
             elif self.config is None:
                 # Drafted while a model was configured, which it no longer is: the draft is final.
                 draft = summaries.read_summary(handoff.summary) or offline.summarize(
-                    await summaries.handoff_material(uow, handoff), now=now
+                    await handoff_material(uow, handoff), now=now
                 )
                 await summaries.save_summary(
                     uow, handoff, draft.model_copy(update={"state": "ready", "updated_at": now})
                 )
             elif self._call_slot_free():
-                material = await summaries.handoff_material(uow, handoff)
+                material = await handoff_material(uow, handoff)
                 draft = summaries.read_summary(handoff.summary) or offline.summarize(material, now=now)
                 call = _Call(handoff.id, account_id, material, draft)
                 self._lease(job, now)
@@ -181,13 +183,13 @@ class SummaryQueue:
         try:
             # A savepoint: a failing draft rolls back alone and the attempt is still counted.
             async with uow.session.begin_nested():
-                material = await summaries.handoff_material(uow, handoff)
+                material = await handoff_material(uow, handoff)
                 final = self.config is None
                 draft = offline.summarize(
                     material,
                     now=now,
                     state="ready" if final else "draft",
-                    suggested_before=await summaries.suggested_before(uow, handoff.session_id),
+                    suggested_before=await suggested_before(uow, handoff.session_id),
                 )
                 await summaries.save_summary(uow, handoff, draft)
         except Exception as exc:
@@ -259,7 +261,7 @@ class SummaryQueue:
     async def _finish(self, db: Database, call: _Call, run: LlmRun) -> None:
         now = _now()
         async with db.uow(call.account_id) as uow:
-            await summaries.record_run(
+            await record_run(
                 uow,
                 run,
                 account_id=call.account_id,

@@ -1,8 +1,8 @@
 """The offline engine: a grounded summary from the session's own steps and the account's resolved history.
 
 Deterministic and database-free: the service hands in redacted material (invariant 7) with the similar
-sessions already found by full-text search, and gets the same summary for the same material every time,
-in well under a millisecond per step. It is the default when no model is configured and the instant
+sessions already ranked and judged (similar.py), and gets the same summary for the same material every
+time, in well under a millisecond per step. It is the default when no model is configured and the instant
 first draft when one is (invariant 4).
 
 What it may say, and from where:
@@ -10,25 +10,27 @@ What it may say, and from where:
 - `what_we_know` comes only from steps: each fact quotes (shortened) one step's action and result and
   records that step's id in `facts`; failed and partial steps come first, and when there are more of
   them than fit, the older ones are listed together in one fact that cites them all.
-- `likely_cause` and `suggested_steps` come only from the resolutions of similar resolved sessions,
-  leaving out what this session already tried. With no usable match it says it has no basis.
-- `confidence` is from how strong the best match is and whether another match agrees with it.
+- `likely_cause` and `suggested_steps` come from the fixes of similar sessions judged strong or possible,
+  leaving out what this session already tried. With none, the cause is the lead the steps themselves
+  give (lead.py), at low confidence; only when no step points anywhere does it say so.
+- `confidence` is the judgement of the best match (its score and margin, calibrated in similar.py),
+  raised to high when a second match was fixed the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from relaydesk.summaries import writeups
+from relaydesk.summaries.chips import chips_from, fixes_of, was_tried
+from relaydesk.summaries.lead import lead_from_steps
 from relaydesk.summaries.schemas import (
     MAX_FACTS,
     MAX_SUGGESTED_STEPS,
     Confidence,
     EarlierSuggestion,
-    EmailDraft,
     Fact,
     SimilarSession,
     StepMaterial,
@@ -36,169 +38,27 @@ from relaydesk.summaries.schemas import (
     SummaryMaterial,
     SummaryState,
 )
+from relaydesk.summaries.words import clip, jaccard, lower_first, sentence, shorten, terms
 
 ENGINE = "offline"
 
-# Match strength (share of this problem's search terms a past session's problem and resolution hold).
-STRONG_MATCH = 0.6
-USABLE_MATCH = 0.45
 # Two resolutions "agree" when this share of their words is the same (Jaccard).
 AGREEMENT = 0.3
-# A suggestion counts as already tried when this share of its words appears in one step's action.
-TRIED_OVERLAP = 0.6
 
 NO_BASIS_CAUSE = (
-    "No basis for a cause yet: no resolved session of this account looks like this one, "
+    "Not known yet: no resolved session of this account matches closely, "
     "and the steps so far do not point at one."
 )
 ALL_TRIED_CAUSE = (
-    "No basis for a cause yet: similar resolved sessions were fixed by steps already tried here "
-    "without success, so the cause is probably different."
+    "Probably something different from the similar resolved sessions: what fixed them was already "
+    "tried here without success."
 )
 
 _ACTION_CHARS = 100
 _RESULT_CHARS = 120
 _LIST_ACTION_CHARS = 45
 _FACT_CHARS = 300
-_CHIP_CHARS = 80
 _CAUSE_CHARS = 300
-
-
-# --- words ------------------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_STOPWORDS = frozenset(
-    """a about after again all also an and any are as at be been before being but by can could did do
-    does done for from get got had has have he her his how i if in into is it its just me more my no not
-    now of on once only or our out over she so some still than that the their them then there these they
-    this those to too up us was we were what when where which while who why will with would you your
-    user users client tried try trying again same""".split()
-)
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
-def terms(text: str | None) -> frozenset[str]:
-    """Content words of a text, crudely stemmed: enough to tell whether two short texts say the same."""
-    return frozenset(_stem(w) for w in _WORD.findall((text or "").lower()) if w not in _STOPWORDS)
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def shorten(text: str | None, limit: int) -> str:
-    """One line, at most `limit` characters, cut at a word with an ellipsis."""
-    text = " ".join((text or "").split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
-    return (cut or text[: limit - 1]) + "…"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…" else text + "."
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _lower_first(text: str) -> str:
-    # Keep acronyms and names ("VPN", "Outlook") as typed.
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def fingerprint(text: str) -> str:
-    """A short, stable digest of a text (which ticket note a cached variant was made from)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# --- steps from resolutions ---------------------------------------------------------------------------
-
-# Past tense as technicians write resolutions → the imperative a next step is phrased in. Verbs not
-# listed keep the resolution's own words: a correct past tense beats a wrong guess.
-_IMPERATIVE: dict[str, str] = dict(
-    pair.split(">")
-    for pair in """
-    added>add adjusted>adjust allowed>allow applied>apply assigned>assign blocked>block changed>change
-    checked>check cleaned>clean cleared>clear configured>configure connected>connect copied>copy
-    corrected>correct created>create deleted>delete disabled>disable disconnected>disconnect
-    downgraded>downgrade downloaded>download edited>edit emptied>empty enabled>enable excluded>exclude
-    exported>export extended>extend fixed>fix flushed>flush forced>force formatted>format freed>free
-    gave>give granted>grant imported>import increased>increase installed>install joined>join killed>kill
-    loaded>load lowered>lower made>make mapped>map migrated>migrate modified>modify mounted>mount
-    moved>move opened>open patched>patch pointed>point purged>purge raised>raise ran>run rebooted>reboot
-    rebuilt>rebuild recreated>recreate reconfigured>reconfigure reconnected>reconnect redid>redo
-    reduced>reduce re-added>re-add reenabled>re-enable re-enabled>re-enable refreshed>refresh
-    regenerated>regenerate registered>register reimaged>reimage reinstalled>reinstall rejoined>rejoin
-    reloaded>reload remapped>remap removed>remove renamed>rename renewed>renew repaired>repair
-    replaced>replace reseated>reseat reset>reset resized>resize restarted>restart restored>restore
-    revoked>revoke rolled>roll scanned>scan selected>select sent>send set>set signed>sign started>start
-    stopped>stop switched>switch synced>sync turned>turn uninstalled>uninstall unblocked>unblock
-    unlocked>unlock unplugged>unplug updated>update upgraded>upgrade used>use verified>verify
-    whitelisted>allow-list wiped>wipe wrote>write
-    """.split()
-)
-_LEADING_SUBJECT = re.compile(r"^(?:(?:we|i|they|the tech(?:nician)?|finally|then|so)\b[\s,]*)+", re.I)
-_CONFIRMATION = re.compile(
-    r"^(?:the )?(?:user|client|customer|caller)s? (?:confirmed|said|says|reports?|reported)\b|^thanks?\b",
-    re.I,
-)
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def imperative(sentence: str) -> str:
-    """ "Lowered the tunnel MTU to 1400." → "Lower the tunnel MTU to 1400" (chip-sized, no full stop)."""
-    text = _LEADING_SUBJECT.sub("", " ".join(sentence.split())).rstrip(" .")
-    first, _, rest = text.partition(" ")
-    verb = _IMPERATIVE.get(first.lower())
-    if verb is not None:
-        text = _capital(verb) + (" " + rest if rest else "")
-    # Otherwise as written: a command such as "sudo apt-get install x" keeps its lower case.
-    return shorten(text, _CHIP_CHARS)
-
-
-def fix_steps(resolution: str) -> list[str]:
-    """The things a resolution says were done, as next-step chips: at most two, confirmations dropped."""
-    steps: list[str] = []
-    for sentence in _SENTENCES.split(resolution or ""):
-        sentence = sentence.strip().strip("“”\"'")
-        if len(terms(sentence)) < 2 or _CONFIRMATION.search(sentence):
-            continue
-        steps.append(imperative(sentence))
-        if len(steps) == 2:
-            break
-    return steps
-
-
-def was_tried(step: str, steps: Iterable[StepMaterial]) -> StepMaterial | None:
-    """The step of this session that already did `step`, if one did."""
-    wanted = terms(step)
-    if not wanted:
-        return None
-    for done in steps:
-        if len(wanted & terms(done.action)) / len(wanted) >= TRIED_OVERLAP:
-            return done
-    return None
-
-
-# --- the assessment ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -211,88 +71,95 @@ class Assessment:
     confidence_basis: str
     evidence: list[str] = field(default_factory=list)
     similar_sessions: list[SimilarSession] = field(default_factory=list)
+    # True when the cause comes from a similar session's fix (the ticket note then names it as likely).
+    grounded: bool = False
+
+
+def _from_the_steps(material: SummaryMaterial, similar: list[SimilarSession], why: str) -> Assessment:
+    lead = lead_from_steps(material.steps)
+    if lead is None:
+        return Assessment(
+            likely_cause=NO_BASIS_CAUSE if why != "tried" else ALL_TRIED_CAUSE,
+            suggested_steps=[],
+            confidence="low",
+            confidence_basis=_BASIS[why],
+            similar_sessions=similar,
+        )
+    prefix = "" if why != "tried" else "What fixed similar sessions was already tried here. "
+    return Assessment(
+        likely_cause=prefix + lead.text,
+        suggested_steps=[],
+        confidence="low",
+        confidence_basis=_BASIS[why] + " The lead comes from this session's own steps.",
+        evidence=lead.step_ids,
+        similar_sessions=similar,
+    )
+
+
+_BASIS = {
+    "none": "No resolved session in this account's history shares enough with this one.",
+    "weak": "The closest resolved sessions are weak matches, not enough to go on.",
+    "tried": "Similar resolved sessions were found, but what fixed them was already tried here.",
+}
+
+
+def _fix_said(match: SimilarSession) -> str:
+    """How a match was fixed, in a phrase: its first fix as a chip, else its resolution's first clause."""
+    fixes = fixes_of(match)
+    if fixes:
+        return lower_first(fixes[0])
+    return lower_first(clip(match.resolution, 160).rstrip("."))
 
 
 def assess(material: SummaryMaterial) -> Assessment:
-    """Likely cause, next steps not yet tried, confidence and evidence, from the similar sessions."""
-    similar = sorted(material.similar_sessions, key=lambda s: -s.score)
-    if not similar:
-        return Assessment(
-            likely_cause=NO_BASIS_CAUSE,
-            suggested_steps=[],
-            confidence="low",
-            confidence_basis="No similar resolved session in this account's history.",
-        )
+    """Likely cause, next steps not yet tried, confidence and evidence."""
+    similar = list(material.similar_sessions)
+    usable = [m for m in similar if m.strength != "weak"]
+    if not usable:
+        return _from_the_steps(material, similar, "weak" if similar else "none")
 
-    # Each match with the fixes it suggests that this session has not tried yet.
-    untried: list[tuple[SimilarSession, list[str]]] = []
-    for match in similar:
-        fixes = [f for f in fix_steps(match.resolution) if was_tried(f, material.steps) is None]
-        if fixes:
-            untried.append((match, fixes))
-
-    steps: list[str] = []
-    seen: list[frozenset[str]] = []
-    for _, fixes in untried:
-        for fix in fixes:
-            words = terms(fix)
-            if any(_jaccard(words, other) >= 0.6 for other in seen):
-                continue
-            seen.append(words)
-            steps.append(fix)
-    steps = steps[:MAX_SUGGESTED_STEPS]
-
+    # A match whose every fix this session already tried does not ground a cause: it failed here.
+    untried = [
+        m for m in usable if not fixes_of(m) or any(was_tried(f, material.steps) is None for f in fixes_of(m))
+    ]
     if not untried:
-        return Assessment(
-            likely_cause=ALL_TRIED_CAUSE,
-            suggested_steps=[],
-            confidence="low",
-            confidence_basis=(
-                f"{len(similar)} similar resolved session{'s' if len(similar) > 1 else ''} found, "
-                "but what fixed them was already tried here."
-            ),
-            similar_sessions=similar,
-        )
+        return _from_the_steps(material, similar, "tried")
+    steps = chips_from(untried, material.steps, MAX_SUGGESTED_STEPS)
 
-    best, best_fixes = untried[0]
-    best_words = terms(best.resolution)
+    best = untried[0]
+    best_words = terms(best.resolution) | terms(" ".join(best.fixing_steps))
     agreeing = [
         m
-        for m, _ in untried[1:]
-        if m.score >= USABLE_MATCH * 0.9 and _jaccard(best_words, terms(m.resolution)) >= AGREEMENT
+        for m in untried[1:]
+        if jaccard(best_words, terms(m.resolution) | terms(" ".join(m.fixing_steps))) >= AGREEMENT
     ]
-    pct = round(best.score * 100)
-    if best.score >= STRONG_MATCH and agreeing:
-        confidence: Confidence = "high"
-        basis = (
-            f"{len(agreeing) + 1} similar resolved sessions were fixed the same way "
-            f"(best match {pct}% of this problem's terms)."
-        )
-    elif best.score >= USABLE_MATCH:
-        confidence = "medium"
-        basis = f"One similar resolved session matches {pct}% of this problem's terms; no other confirms it."
-        if agreeing:
-            basis = f"{len(agreeing) + 1} similar resolved sessions agree, but the best matches only {pct}%."
+    first = best is usable[0]
+    confidence: Confidence = "high" if first and (best.strength == "strong" or agreeing) else "medium"
+    if not first:
+        basis = "The closest match's fix was already tried here; this is the next closest."
+    elif best.strength == "strong":
+        basis = "A resolved session of this account matches closely, well ahead of any other."
     else:
-        confidence = "low"
-        basis = f"Only a weak match: the closest resolved session shares {pct}% of this problem's terms."
+        basis = "A resolved session of this account matches, but not far ahead of the others."
+    if agreeing:
+        basis += f" {len(agreeing) + 1} similar sessions were fixed the same way."
 
-    cause = shorten(
-        f"Probably the same as a resolved session (“{shorten(best.problem, 90)}”, {pct}% match), "
-        f"which was fixed by: {shorten(best_fixes[0], 120)}",
+    cause = clip(
+        f"Probably the same as a resolved session ({clip(best.problem, 90).rstrip('.?!')}), "
+        f"which was fixed by: {_fix_said(best)}",
         _CAUSE_CHARS,
     )
     # Steps whose words overlap the matched session's story back the cause up.
     story = terms(best.problem) | best_words
     backing = [str(s.id) for s in material.steps if len(terms(f"{s.action} {s.result or ''}") & story) >= 2]
-    evidence = [str(best.id), *(str(m.id) for m in agreeing), *backing]
     return Assessment(
-        likely_cause=cause,
+        likely_cause=sentence(cause),
         suggested_steps=steps,
         confidence=confidence,
         confidence_basis=basis,
-        evidence=evidence,
+        evidence=[str(best.id), *(str(m.id) for m in agreeing), *backing],
         similar_sessions=similar,
+        grounded=True,
     )
 
 
@@ -349,9 +216,6 @@ def known_facts(steps: Sequence[StepMaterial]) -> list[Fact]:
     return [fact for _, fact in chosen]
 
 
-# --- the earlier suggestions --------------------------------------------------------------------------
-
-
 def earlier_suggestions(suggested: Sequence[str], steps: Sequence[StepMaterial]) -> list[EarlierSuggestion]:
     """What the workspace suggested before the escalation, each marked tried or not by a later step."""
     out: list[EarlierSuggestion] = []
@@ -361,70 +225,6 @@ def earlier_suggestions(suggested: Sequence[str], steps: Sequence[StepMaterial])
             EarlierSuggestion(step=step, tried=done is not None, outcome=done.outcome if done else None)
         )
     return out
-
-
-# --- the ticket note --------------------------------------------------------------------------------
-
-
-def _listing(steps: Sequence[StepMaterial], limit: int = 3) -> str:
-    names = [_lower_first(shorten(s.action, 60).rstrip(".")) for s in steps[:limit]]
-    if len(steps) > limit:
-        names.append(f"{len(steps) - limit} more")
-    return _join(names)
-
-
-def prose(material: SummaryMaterial, assessment: Assessment) -> str:
-    """A ticket note ready for the PSA: plain sentences, no markdown, built only from the material."""
-    head = shorten(material.problem, 300).rstrip(".")
-    if material.client:
-        head = f"{material.client}: {_lower_first(head)}"
-    if material.ticket:
-        head += f" (ticket #{material.ticket.lstrip('#')})"
-    sentences = [_sentence(head)]
-
-    steps = material.steps
-    failed = [s for s in steps if s.outcome == "failed"]
-    partial = [s for s in steps if s.outcome == "partial"]
-    fixed = [s for s in steps if s.outcome == "fixed"]
-    if not steps:
-        sentences.append("No troubleshooting steps were recorded before the escalation.")
-    else:
-        if failed:
-            sentences.append(_sentence(f"Tried without success: {_listing(failed)}"))
-        if partial:
-            sentences.append(_sentence(f"Partly helped: {_listing(partial)}"))
-        if fixed:
-            sentences.append(_sentence(f"Reported as fixing part of it: {_listing(fixed)}"))
-        if not (failed or partial or fixed):
-            sentences.append(
-                f"{len(steps)} observation{'s' if len(steps) > 1 else ''} recorded, no fix tried yet."
-            )
-    if material.reason:
-        sentences.append(_sentence(f"Escalated because: {shorten(material.reason, 200)}"))
-    if assessment.similar_sessions and assessment.suggested_steps:
-        sentences.append(_sentence(f"Likely cause: {_lower_first(assessment.likely_cause)}"))
-        sentences.append(_sentence(f"Suggested next step: {_lower_first(assessment.suggested_steps[0])}"))
-    else:
-        sentences.append("The cause is not yet known.")
-    return shorten(" ".join(sentences), 2000)
-
-
-def closing_note(material: SummaryMaterial, resolution: str) -> str:
-    """The ticket note of a session resolved without an escalation summary: what was tried, what fixed it."""
-    head = shorten(material.problem, 300).rstrip(".")
-    if material.client:
-        head = f"{material.client}: {_lower_first(head)}"
-    if material.ticket:
-        head += f" (ticket #{material.ticket.lstrip('#')})"
-    sentences = [_sentence(head)]
-    failed = [s for s in material.steps if s.outcome == "failed"]
-    partial = [s for s in material.steps if s.outcome == "partial"]
-    if failed:
-        sentences.append(_sentence(f"Tried without success: {_listing(failed)}"))
-    if partial:
-        sentences.append(_sentence(f"Partly helped: {_listing(partial)}"))
-    sentences.append(_sentence(f"Resolved: {shorten(resolution, 600)}"))
-    return shorten(" ".join(sentences), 2000)
 
 
 def summarize(
@@ -439,7 +239,12 @@ def summarize(
     assessment = assess(material)
     facts = known_facts(material.steps)
     return Summary(
-        summary_prose=prose(material, assessment),
+        summary_prose=writeups.ticket_note(
+            material,
+            cause=assessment.likely_cause,
+            next_step=assessment.suggested_steps[0] if assessment.suggested_steps else None,
+            grounded=assessment.grounded,
+        ),
         what_we_know=[f.text for f in facts],
         facts=facts,
         likely_cause=assessment.likely_cause,
@@ -455,60 +260,3 @@ def summarize(
         created_at=now,
         updated_at=now,
     )
-
-
-# --- variants: tone shifts of the ticket note by template ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Audience:
-    """What the templates know about the case, beyond the ticket note they must agree with."""
-
-    problem: str
-    client: str | None
-    ticket: str | None
-    steps_tried: int
-    partly_helped: bool
-    resolved: bool
-
-
-def client_update(case: Audience) -> str:
-    """Plain words for the client: what the problem is, what was done, what happens next. No blame."""
-    problem = _lower_first(shorten(case.problem, 160).rstrip("."))
-    if case.resolved:
-        return (
-            f"Good news: the issue you reported ({problem}) has been fixed. "
-            "We found what was causing it and put it right. "
-            "If you notice anything like it again, just let us know and we will take another look."
-        )
-    done = (
-        f"So far we have tried {case.steps_tried} thing{'s' if case.steps_tried != 1 else ''} to fix it"
-        + (", and one of them has already helped a little." if case.partly_helped else ".")
-        if case.steps_tried
-        else "We have started looking into it."
-    )
-    return (
-        f"We are working on the issue you reported ({problem}). {done} "
-        "A senior engineer on our team is now taking it forward and will work on the most likely cause next. "
-        "We will update you as soon as we know more."
-    )
-
-
-def email_draft(case: Audience) -> str:
-    """The client update as an email: subject, greeting, body, sign-off."""
-    subject = "Your issue has been fixed" if case.resolved else "An update on your support request"
-    if case.ticket:
-        subject += f" (ticket #{case.ticket.lstrip('#')})"
-    greeting = f"Hello {case.client}," if case.client else "Hello,"
-    body = client_update(case)
-    if not case.resolved:
-        body += (
-            "\n\nThere is nothing you need to do right now. "
-            "If anything changes on your side, reply to this email."
-        )
-    return EmailDraft(
-        subject=shorten(subject, 150),
-        greeting=shorten(greeting, 100),
-        body=body,
-        sign_off="Kind regards,\nYour IT support team",
-    ).render()

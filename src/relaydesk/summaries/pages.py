@@ -17,12 +17,14 @@ from fastapi.responses import Response
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.handoffs import service as handoffs
-from relaydesk.redaction import redact
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
-from relaydesk.summaries import offline
+from relaydesk.summaries import runs, writeups
 from relaydesk.summaries import service as summaries
+from relaydesk.summaries.chips import was_tried
 from relaydesk.summaries.llm import LlmConfig
+from relaydesk.summaries.material import session_steps
+from relaydesk.summaries.variants import audience_case
 from relaydesk.web.auth import PageActor
 from relaydesk.web.deps import UowDep, get_settings
 from relaydesk.web.templating import render
@@ -60,29 +62,22 @@ class WorkspaceSummaries:
 
 async def _conclude(uow: UnitOfWork, actor: Actor, session: Session) -> Conclude:
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    resolution = session.resolution or ""
     summary = summaries.read_summary(handoff.summary) if handoff is not None else None
+    note = await summaries.ticket_note(uow, session, summary)
     if handoff is not None and summary is not None:
         return Conclude(
-            ticket_note=summaries.ticket_note(summary, resolution),
+            ticket_note=note,
             variants_url=f"/api/v1/handoffs/{handoff.id}/summary/variants"
             if actor.at_least("engineer")
             else None,
         )
-    material = await summaries.session_material(uow, session)
-    case = offline.Audience(
-        problem=material.problem,
-        client=session.client_name,
-        ticket=session.ticket_id,
-        steps_tried=sum(1 for s in material.steps if s.outcome in ("failed", "partial", "fixed")),
-        partly_helped=any(s.outcome == "partial" for s in material.steps),
-        resolved=True,
-    )
+    steps = [{"outcome": s.outcome} for s in await session_steps(uow, session)]
+    case = audience_case(session, steps, claimed=False)
     return Conclude(
-        ticket_note=offline.closing_note(material, redact(resolution)),
+        ticket_note=note,
         variants_url=None,
-        client_update=offline.client_update(case),
-        email_draft=offline.email_draft(case),
+        client_update=writeups.client_message(case),
+        email_draft=writeups.email_draft(case),
     )
 
 
@@ -91,8 +86,8 @@ async def _chips(uow: UnitOfWork, actor: Actor, session: Session) -> tuple[list[
     summary = summaries.read_summary(handoff.summary) if handoff is not None else None
     if handoff is None or handoff.status != "claimed" or summary is None:
         return [], None
-    steps = await summaries.session_steps(uow, session) if summary.suggested_steps else []
-    return [s for s in summary.suggested_steps if offline.was_tried(s, steps) is None], summary.engine
+    steps = await session_steps(uow, session) if summary.suggested_steps else []
+    return [s for s in summary.suggested_steps if was_tried(s, steps) is None], summary.engine
 
 
 async def workspace_context(
@@ -122,15 +117,15 @@ async def model_runs(
 ) -> Response:
     """Every model call of the account, newest first: how a team trusts, debugs and tunes the assessment."""
     if handoff is not None:
-        runs = list(reversed(await summaries.handoff_runs(uow, actor, handoff)))
+        found = list(reversed(await runs.handoff_runs(uow, actor, handoff)))
     else:
-        runs = await summaries.account_runs(
+        found = await runs.account_runs(
             uow, actor, purpose=purpose if purpose in PURPOSE_LABELS else None, limit=200
         )
     return render(
         request,
         "summaries/model_runs.html",
-        runs=runs,
+        runs=found,
         handoff_id=handoff,
         purpose=purpose,
         purposes=PURPOSE_LABELS,
@@ -140,5 +135,5 @@ async def model_runs(
 
 @router.get("/admin/model-runs/{run_id}")
 async def model_run(request: Request, run_id: uuid.UUID, uow: UowDep, actor: PageActor) -> Response:
-    run = await summaries.get_run(uow, actor, run_id)
+    run = await runs.get_run(uow, actor, run_id)
     return render(request, "summaries/model_run.html", run=run, purposes=PURPOSE_LABELS)

@@ -29,13 +29,21 @@ _Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 _Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
+MatchStrength = Literal["strong", "possible", "weak"]
+
+
 class SimilarSession(BaseModel):
-    """A resolved session of the same account that looks like this one."""
+    """A resolved session of the same account that looks like this one, best first, already generalised
+    (no other client's identifiers: identifiers.py). `strength` is the calibrated judgement of the match
+    (similar.py): only strong and possible matches ground a cause or a chip; weak ones are listed as such."""
 
     id: UUID
     problem: str
     resolution: str
-    score: float
+    score: float = Field(description="BM25 over the account's history, as a share of this query's best.")
+    strength: MatchStrength = "possible"
+    margin: float = Field(default=0.0, description="How far ahead of the next candidate (share of score).")
+    fixing_steps: list[str] = Field(default_factory=list, description="Its steps marked fixed, generalised.")
 
 
 class Usage(BaseModel):
@@ -67,6 +75,7 @@ class SummaryMaterial(BaseModel):
     problem: str
     category: str | None = None
     client: str | None = None
+    contact_name: str | None = Field(default=None, description="The client's contact, for the client update.")
     ticket: str | None = None
     priority: str = "normal"
     reason: str | None = Field(default=None, description="Why the technician escalated or parked it.")

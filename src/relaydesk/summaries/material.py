@@ -1,0 +1,119 @@
+"""What the engines see: a handoff's snapshot or a session as it stands, redacted (invariant 7), with the
+similar sessions of the account's history (similar.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from relaydesk.accounts.models import User
+from relaydesk.db.uow import UnitOfWork
+from relaydesk.handoffs.models import Handoff
+from relaydesk.redaction import redact, redact_mapping, redact_optional
+from relaydesk.sessions.models import Session, Step
+from relaydesk.summaries.models import SessionSuggestions
+from relaydesk.summaries.schemas import StepMaterial, SummaryMaterial
+from relaydesk.summaries.similar import find_similar
+
+
+def _steps_from_snapshot(snapshot: dict[str, Any]) -> list[StepMaterial]:
+    return [
+        StepMaterial(
+            id=uuid.UUID(step["id"]),
+            action=step.get("action") or "",
+            result=step.get("result"),
+            outcome=step.get("outcome") or "info",
+            author=redact(step["author"]) if step.get("author") else "a technician",
+            at=datetime.fromisoformat(step["at"]),
+        )
+        for step in snapshot.get("steps", [])
+        if (step.get("action") or "").strip()
+    ]
+
+
+def steps_text(steps: Sequence[StepMaterial]) -> str:
+    """The steps as one query text for the similar-session search."""
+    return " ".join(f"{s.action} {s.result or ''}" for s in steps)
+
+
+async def handoff_material(uow: UnitOfWork, handoff: Handoff) -> SummaryMaterial:
+    """What the engines see of a handoff: its snapshot, redacted (invariant 7), and similar sessions."""
+    snap = redact_mapping(handoff.snapshot or {})
+    steps = _steps_from_snapshot(snap)
+    problem = snap.get("problem_summary") or ""
+    similar = await find_similar(
+        uow,
+        handoff.account_id,
+        problem=problem,
+        context=steps_text(steps),
+        notes=" ".join(x for x in (snap.get("reason"), snap.get("notes")) if x),
+        exclude_session_id=handoff.session_id,
+    )
+    contact = await uow.scalar(select(Session.contact_name).where(Session.id == handoff.session_id))
+    return SummaryMaterial(
+        problem=problem,
+        category=snap.get("category"),
+        client=snap.get("client_name"),
+        contact_name=snap.get("contact_name") or contact,
+        ticket=snap.get("ticket_id"),
+        priority=snap.get("priority") or "normal",
+        reason=snap.get("reason"),
+        notes=snap.get("notes"),
+        steps=steps,
+        similar_sessions=similar,
+    )
+
+
+async def session_steps(uow: UnitOfWork, session: Session) -> list[StepMaterial]:
+    """A session's steps as the engines see them, oldest first, redacted."""
+    author = aliased(User)
+    rows = await uow.rows(
+        select(Step, author.name)
+        .join(author, author.id == Step.author_id)
+        .where(Step.session_id == session.id)
+        .order_by(Step.created_at, Step.id)
+    )
+    return [
+        StepMaterial(
+            id=step.id,
+            action=redact(step.action),
+            result=redact(step.result) if step.result else None,
+            outcome=step.outcome,  # type: ignore[arg-type]
+            author=redact(name) if name else "a technician",
+            at=step.created_at,
+        )
+        for step, name in rows
+    ]
+
+
+async def session_material(uow: UnitOfWork, session: Session, *, search: bool = True) -> SummaryMaterial:
+    """The same material for a session as it stands now (suggestions, the resolve screen), redacted."""
+    steps = await session_steps(uow, session)
+    problem = redact(session.problem_summary)
+    similar = (
+        await find_similar(
+            uow, session.account_id, problem=problem, context=steps_text(steps), exclude_session_id=session.id
+        )
+        if search
+        else []
+    )
+    return SummaryMaterial(
+        problem=problem,
+        category=redact_optional(session.category),
+        client=redact_optional(session.client_name),
+        contact_name=redact_optional(session.contact_name),
+        ticket=redact_optional(session.ticket_id),
+        priority=session.priority,
+        steps=steps,
+        similar_sessions=similar,
+    )
+
+
+async def suggested_before(uow: UnitOfWork, session_id: uuid.UUID) -> list[str]:
+    row = await uow.scalar(select(SessionSuggestions).where(SessionSuggestions.session_id == session_id))
+    return list((row.suggestions or {}).get("suggested_steps", [])) if row else []
