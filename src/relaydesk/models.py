@@ -3,6 +3,7 @@
 from relaydesk.accounts.models import Account, ApiToken, LoginAttempt, User, WebSession
 from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.deliveries.models import Delivery, Reminder
+from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
 from relaydesk.handoffs.models import Handoff
 from relaydesk.integrations.models import Integration, IntegrationSettings
 from relaydesk.live.models import Event
@@ -13,10 +14,12 @@ from relaydesk.summaries.models import ModelRun, SessionSuggestions, SummaryJob
 __all__ = [
     "Account",
     "AnalyticsBaseline",
+    "AssessmentFeedback",
     "ApiToken",
     "Delivery",
     "Event",
     "Handoff",
+    "HelpfulMark",
     "Integration",
     "IntegrationSettings",
     "LoginAttempt",
