@@ -14,8 +14,8 @@ from relaydesk.summaries.models import ModelRun, SessionSuggestions, SummaryJob
 __all__ = [
     "Account",
     "AnalyticsBaseline",
-    "AssessmentFeedback",
     "ApiToken",
+    "AssessmentFeedback",
     "Delivery",
     "Event",
     "Handoff",
