@@ -13,6 +13,7 @@ from psycopg import sql
 from relaydesk.analytics import service as analytics
 from relaydesk.analytics.schemas import BaselineIn
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
+from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate, SettingsUpdate
 from relaydesk.summaries.jobs import SummaryQueue
@@ -71,6 +72,19 @@ async def _populate(db: Database, client) -> tuple:
                 prompt_version="summary-v1",
             )
         )
+        # a verdict on the assessment and a "this helped" mark
+        uow.add(
+            AssessmentFeedback(
+                account_id=a.id,
+                handoff_id=handoff.id,
+                session_id=session.id,
+                engine="offline",
+                cause="yes",
+                inferred=False,
+                answered_by_id=jane.user.id,
+            )
+        )
+        uow.add(HelpfulMark(account_id=a.id, handoff_id=handoff.id, past_session_id=other.id))
     return a, b
 
 

@@ -30,6 +30,10 @@ class Team:
 
 @pytest.fixture
 async def team(db: Database) -> Team:
+    return await make_team(db)
+
+
+async def make_team(db: Database) -> Team:
     account = await make_account(db)
     await make_user(db, account, role="owner")
     junior = await make_user(db, account)

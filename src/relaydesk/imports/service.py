@@ -135,6 +135,18 @@ async def _write_batch(
     uow: UnitOfWork, account_id: uuid.UUID, source: str, people: _People, batch: list[HistoryRecord]
 ) -> int:
     """Insert one batch; returns how many were new. Raises DBAPIError if the database refuses any row."""
+    # Already imported ones are left out before inserting: a conflicting INSERT still costs a tuple, its
+    # triggers and index probes, so a second run over a big file would take almost as long as the first.
+    # ON CONFLICT below still guards against a concurrent import of the same rows.
+    existing = {
+        row.import_vendor_id
+        for row in await uow.rows(
+            _EXISTING, {"account": account_id, "source": source, "tickets": [r.ticket_id for r in batch]}
+        )
+    }
+    batch = [r for r in batch if r.ticket_id not in existing]
+    if not batch:
+        return 0
     now = datetime.now(UTC)
     ids = [uuid.uuid4() for _ in batch]
     owners = [people.owner(r.technician) for r in batch]
