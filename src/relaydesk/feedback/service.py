@@ -105,6 +105,27 @@ async def _out(uow: UnitOfWork, actor: Actor, target: _Target) -> FeedbackOut:
     )
 
 
+async def for_workspace(uow: UnitOfWork, actor: Actor, session: Session) -> FeedbackOut | None:
+    """The claimer's feedback on the session's latest escalation, when they may give it (else None)."""
+    handoff = await uow.scalar(
+        select(Handoff)
+        .where(
+            Handoff.session_id == session.id,
+            Handoff.account_id == actor.account_id,
+            Handoff.intent == "escalate",
+        )
+        .order_by(Handoff.created_at.desc())
+        .limit(1)
+    )
+    if handoff is None or summary_of(handoff) is None or not may_answer(actor, handoff, session):
+        return None
+    return await _out(uow, actor, _Target(handoff, session))
+
+
+async def session_of(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> uuid.UUID:
+    return (await _load(uow, actor, handoff_id)).session.id
+
+
 async def get_feedback(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> FeedbackOut:
     target = await _load(uow, actor, handoff_id)
     return await _out(uow, actor, target)

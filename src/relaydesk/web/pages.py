@@ -11,6 +11,8 @@ from relaydesk.accounts import service as accounts
 from relaydesk.analytics.pages import router as analytics_pages
 from relaydesk.deliveries.pages import router as deliveries_pages
 from relaydesk.deliveries.pages import workspace_context as deliveries_context
+from relaydesk.feedback.pages import router as feedback_pages
+from relaydesk.feedback.pages import workspace_context as feedback_context
 from relaydesk.handoffs.pages import nav_counts, workspace_context
 from relaydesk.handoffs.pages import router as handoffs_pages
 from relaydesk.integrations.pages import router as integrations_pages
@@ -35,6 +37,8 @@ router.include_router(integrations_pages)
 extend_workspace(deliveries_context)
 router.include_router(summaries_pages)
 extend_workspace(summaries_context)
+router.include_router(feedback_pages)
+extend_workspace(feedback_context)
 
 
 def _safe_next(target: str | None) -> str:
