@@ -49,6 +49,27 @@ def upgrade() -> None:
     # reads every step of the account per resolved session (15 ms each at 100k steps: an import of 100k
     # rows went quadratic). With this index the lookup is a single probe.
     op.create_index("ix_steps_session_account", "steps", ["session_id", "account_id"], unique=False)
+    op.create_table(
+        "import_cursors",
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.String(length=200), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("imported", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_import_cursors_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "source", name=op.f("pk_import_cursors")),
+    )
+    tenant_table("import_cursors")
     _feedback()
 
 
@@ -148,6 +169,7 @@ def _feedback() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_steps_session_account", table_name="steps")
+    op.drop_table("import_cursors")
     op.drop_table("assessment_helpful")
     op.drop_table("assessment_feedback")
     op.drop_index("uq_sessions_import", table_name="sessions")

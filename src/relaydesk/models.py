@@ -5,6 +5,7 @@ from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.deliveries.models import Delivery, Reminder
 from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
 from relaydesk.handoffs.models import Handoff
+from relaydesk.imports.models import ImportCursor
 from relaydesk.integrations.models import Integration, IntegrationSettings
 from relaydesk.live.models import Event
 from relaydesk.notifications.models import Notification
@@ -20,6 +21,7 @@ __all__ = [
     "Event",
     "Handoff",
     "HelpfulMark",
+    "ImportCursor",
     "Integration",
     "IntegrationSettings",
     "LoginAttempt",
