@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -14,12 +18,15 @@ from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.imports import psa_connectwise
 from relaydesk.imports.psa import import_psa
 from relaydesk.imports.psa_connectwise import ConnectWiseHistory
+from relaydesk.integrations import service as integrations
+from relaydesk.integrations.schemas import IntegrationCreate
 from relaydesk.psa.base import ConnectWiseConfig
 from tests.factories import make_account, make_user
 from tests.fakes import connectwise as cw
 from tests.fakes.server import LocalServer, serving
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+SECRET = "test-secret-key"
 
 
 @pytest.fixture
@@ -138,3 +145,55 @@ async def test_stop_and_resume_never_duplicates_then_a_rerun_imports_nothing_new
         (account.id,),
     ).fetchone()
     assert cursor == (None, True, 0, 5)
+
+
+def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_cli_import_psa_json(
+    database_url: str, db: Database, fake: LocalServer[cw.FakeConnectWise], admin_conn: psycopg.Connection
+) -> None:
+    account = await make_account(db, name="PSA IT")
+    owner = await make_user(db, account, role="owner")
+    async with db.uow(account.id) as uow:
+        await integrations.create_integration(
+            uow,
+            owner.actor,
+            IntegrationCreate(
+                kind="connectwise",
+                name="CW",
+                settings={
+                    "site": fake.url,
+                    "company_id": cw.COMPANY,
+                    "public_key": cw.PUBLIC_KEY,
+                    "private_key": cw.PRIVATE_KEY,
+                    "client_id": cw.CLIENT_ID,
+                },
+            ),
+            secret_key=SECRET,
+        )
+    env = {**os.environ, "RELAYDESK_DATABASE_URL": database_url, "RELAYDESK_SECRET_KEY": SECRET}
+    command = [
+        sys.executable,
+        "-m",
+        "relaydesk.cli",
+        "import",
+        "psa",
+        "--account",
+        "PSA IT",
+        "--months",
+        "60",
+    ]
+    done = _run([*command, "--json"], env)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    # 99 (closed 2025-10) is inside 60 months; 107 has no resolution
+    assert (body["source"], body["imported"], body["skipped"], len(body["errors"])) == (
+        "connectwise",
+        6,
+        0,
+        1,
+    )
+    again = _run(command, env)
+    assert again.returncode == 0 and "imported 0, skipped 6 already imported, 1 errors" in again.stdout

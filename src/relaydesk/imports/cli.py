@@ -9,21 +9,36 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import IO, Annotated
 
+import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from relaydesk.accounts import service as accounts
+from relaydesk.accounts.actor import Actor
 from relaydesk.db.embedded import start_embedded
 from relaydesk.db.migrate import upgrade
 from relaydesk.db.uow import Database
+from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.errors import RelaydeskError
 from relaydesk.imports import service
 from relaydesk.imports.parse import FormatError, detect_format, open_text, read_records
+from relaydesk.imports.psa import TicketLister, import_psa
+from relaydesk.imports.psa_connectwise import ConnectWiseHistory
 from relaydesk.imports.records import ImportReport
+from relaydesk.integrations import service as integrations
+from relaydesk.psa.base import ConnectWiseConfig, PsaConfig
 from relaydesk.settings import get_settings
 
 import_app = typer.Typer(no_args_is_help=True, help="Import resolved history (files, PSA).")
@@ -150,3 +165,70 @@ def history(
 
 
 __all__ = ["import_app"]
+
+
+def lister_for(kind: str, config: PsaConfig, http: httpx.AsyncClient) -> TicketLister:
+    if kind == "connectwise" and isinstance(config, ConnectWiseConfig):
+        return ConnectWiseHistory(config, client=http)
+    raise RelaydeskError(f"Importing history from {kind} is not available yet; ConnectWise is.")
+
+
+async def _import_psa(url: str, secret_key: str, account: str, months: int, bar: bool) -> ImportReport:
+    db = Database(url, pool_size=1)
+    try:
+        async with db.uow() as uow:
+            account_id = await accounts.find_account_id(uow, account)
+            if account_id is None:
+                raise RelaydeskError(f"No account with id or name {account!r}.")
+            await uow.set_account(account_id)
+            # Whoever runs the CLI holds the database credentials: they act as the account's owner.
+            actor = Actor(uuid.UUID(int=0), account_id, "owner", "relaydesk CLI", "", via="system")
+            access = await integrations.psa_access(uow, actor, secret_key=secret_key)
+        async with httpx.AsyncClient(timeout=30) as http:
+            lister = lister_for(access.kind, access.config, http)
+            if not bar:
+                return await import_psa(db, account_id, lister, months=months)
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True)
+            ) as progress:
+                task = progress.add_task(f"importing from {access.kind}", total=None)
+
+                def shown(report: ImportReport) -> None:
+                    progress.update(
+                        task, description=f"{report.imported} imported, {report.skipped} already there"
+                    )
+
+                return await import_psa(db, account_id, lister, months=months, on_page=shown)
+    finally:
+        await db.dispose()
+
+
+@import_app.command("psa")
+def psa(
+    account: Annotated[str, typer.Option(help="Account id or exact name.")],
+    months: Annotated[int, typer.Option(min=1, max=120, help="Closed in the last N months.")] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+) -> None:
+    """Import closed tickets (notes and resolution) from the account's PSA integration; stopping and
+    running it again continues where it was, and never imports a ticket twice."""
+    url = _database_url()
+    try:
+        report = asyncio.run(
+            _import_psa(
+                url,
+                get_settings().resolved_secret_key(),
+                account,
+                months,
+                not as_json and sys.stderr.isatty(),
+            )
+        )
+    except DeliveryFailed as exc:
+        _fail(f"{exc.message}. Run it again to continue where it stopped.")
+        raise
+    except RelaydeskError as exc:
+        _fail(exc.detail)
+        raise
+    if as_json:
+        sys.stdout.write(json.dumps(report.model_dump(mode="json")) + "\n")
+    else:
+        typer.echo(_human(report))
