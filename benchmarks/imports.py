@@ -6,14 +6,19 @@ Writes a CSV of `--rows` resolved tickets (problem, three steps of which one has
 client, category, closed_at, technician; words drawn from an IT vocabulary so the search trigger does
 real work) into a scratch database's account, then runs the real command as a subprocess
 (`relaydesk import history --json`), timing it from start to exit and reading the child's peak RSS from
-getrusage. It runs twice, with a tenth of the rows and with all of them: memory that stays flat is the
-same peak for both. Then a second run of the full file, which must import nothing.
+wait4. It runs twice, with a tenth of the rows and with all of them: memory that stays flat is the same
+peak for both. Then a second run of the full file, which must import nothing.
+
+The machine may be shared, so each line also gives the load average and the CPU seconds really spent:
+the command's own (wait4) plus its PostgreSQL backends' (read from /proc/<pid>/stat while it runs, the
+backends found in pg_stat_activity). Rows per CPU second is the figure a busy machine does not distort.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import os
@@ -21,8 +26,11 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psycopg
 
 from benchmarks._support import make_team, scratch_database
 from relaydesk.db.uow import Database
@@ -78,35 +86,72 @@ async def _account(url: str) -> str:
         await db.dispose()
 
 
-def run_import(url: str, account: str, path: Path) -> tuple[float, float, dict[str, object]]:
-    """(seconds, peak RSS in MiB, the JSON report) of one `relaydesk import history` subprocess."""
+class BackendCpu:
+    """Polls the CPU time of the bench database's backends (same machine) while an import runs."""
+
+    def __init__(self, url: str, database: str) -> None:
+        self._url, self._database = url, database
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            while not self._stop.wait(0.2):
+                pids = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self._database,),
+                ).fetchall()
+                for (pid,) in pids:
+                    with contextlib.suppress(OSError):
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                        self._seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def __enter__(self) -> BackendCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self._seen.values())
+
+
+def run_import(url: str, account: str, path: Path) -> tuple[float, float, float, dict[str, object]]:
+    """(seconds, CPU seconds of the command and its backends, peak RSS in MiB, the JSON report)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "relaydesk.cli",
-                "import",
-                "history",
-                "--account",
-                account,
-                str(path),
-                "--json",
-            ],
-            env={**os.environ, "RELAYDESK_DATABASE_URL": url},
-            stdout=out,
-            stderr=err,
-        )
-        # wait4 reaps this child alone and returns its own rusage (getrusage would mix in earlier runs).
-        _, status, usage = os.wait4(process.pid, 0)
+        with BackendCpu(url, url.rsplit("/", 1)[1]) as backends:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "relaydesk.cli",
+                    "import",
+                    "history",
+                    "--account",
+                    account,
+                    str(path),
+                    "--json",
+                ],
+                env={**os.environ, "RELAYDESK_DATABASE_URL": url},
+                stdout=out,
+                stderr=err,
+            )
+            # wait4 reaps this child alone and returns its own rusage (getrusage would mix in earlier runs).
+            _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:
             raise SystemExit(f"import failed: {err.read()}")
-        return seconds, usage.ru_maxrss / 1024, json.loads(out.read())
+        cpu = usage.ru_utime + usage.ru_stime + backends.seconds
+        return seconds, cpu, usage.ru_maxrss / 1024, json.loads(out.read())
 
 
 def main() -> None:
@@ -121,17 +166,19 @@ def main() -> None:
             path = Path(tmp) / f"history-{rows}.csv"
             write_csv(path, rows, args.steps)
             size = path.stat().st_size / 1024 / 1024
-            seconds, peak, report = run_import(url, account, path)
+            load = os.getloadavg()[0]
+            seconds, cpu, peak, report = run_import(url, account, path)
             assert report["imported"] == rows, report
             print(
                 f"{rows:>7} rows ({size:.1f} MiB CSV, {rows * args.steps} steps): {seconds:6.1f} s, "
-                f"{rows / seconds:7.0f} rows/s, peak RSS {peak:.0f} MiB"
+                f"{rows / seconds:7.0f} rows/s, peak RSS {peak:.0f} MiB; {cpu:.1f} CPU s "
+                f"({rows / cpu:.0f} rows per CPU second); load average {load:.1f} on {os.cpu_count()} CPUs"
             )
-        seconds, peak, report = run_import(url, account, path)
+        seconds, cpu, peak, report = run_import(url, account, path)
         assert report["imported"] == 0 and report["skipped"] == args.rows, report
         print(
             f"second run of the same {args.rows} rows: imported 0, skipped all, {seconds:.1f} s, "
-            f"peak RSS {peak:.0f} MiB"
+            f"peak RSS {peak:.0f} MiB, {cpu:.1f} CPU s"
         )
 
 
