@@ -36,6 +36,7 @@ EXPECTED = (
 )
 
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+_OUTCOME_OF: dict[str, Outcome] = {"fixed": "fixed", "failed": "failed", "partial": "partial", "info": "info"}
 _OUTCOME_PREFIX = re.compile(r"^\[(fixed|failed|partial|info)\]\s*", re.IGNORECASE)
 _RESULT_SEPARATOR = " => "
 
@@ -87,16 +88,16 @@ def _step_from_line(line: str) -> HistoryStep | None:
     line = line.strip()
     if not line:
         return None
-    outcome = "info"
+    outcome: Outcome = "info"
     prefix = _OUTCOME_PREFIX.match(line)
     if prefix:
-        outcome = prefix.group(1).lower()
+        outcome = _OUTCOME_OF[prefix.group(1).lower()]
         line = line[prefix.end() :].strip()
     action, _, result = line.partition(_RESULT_SEPARATOR)
     action, result = action.strip(), result.strip()
     if not action:
         return None
-    return HistoryStep(action=action[:MAX_TEXT], result=result[:MAX_TEXT] or None, outcome=outcome)  # type: ignore[arg-type]
+    return HistoryStep(action=action[:MAX_TEXT], result=result[:MAX_TEXT] or None, outcome=outcome)
 
 
 def _step_from_object(item: dict[str, Any], key: str) -> HistoryStep | None:
@@ -106,8 +107,8 @@ def _step_from_object(item: dict[str, Any], key: str) -> HistoryStep | None:
     result = item.get("result")
     if result is not None and not isinstance(result, str):
         raise Invalid(f"a result in {key} must be text")
-    outcome = item.get("outcome") or "info"
-    if outcome not in OUTCOMES:
+    outcome = _OUTCOME_OF.get(str(item.get("outcome") or "info"))
+    if outcome is None:
         raise Invalid(f"an outcome in {key} must be one of {', '.join(OUTCOMES)}")
     if not action.strip():
         return None
