@@ -35,11 +35,12 @@ from relaydesk.errors import RelaydeskError
 from relaydesk.imports import service
 from relaydesk.imports.parse import FormatError, detect_format, open_text, read_records
 from relaydesk.imports.psa import TicketLister, import_psa
+from relaydesk.imports.psa_autotask import AutotaskHistory
 from relaydesk.imports.psa_connectwise import ConnectWiseHistory
 from relaydesk.imports.psa_halopsa import HaloPsaHistory
 from relaydesk.imports.records import ImportReport
 from relaydesk.integrations import service as integrations
-from relaydesk.psa.base import ConnectWiseConfig, HaloPsaConfig, PsaConfig
+from relaydesk.psa.base import AutotaskConfig, ConnectWiseConfig, HaloPsaConfig, PsaConfig
 from relaydesk.settings import get_settings
 
 import_app = typer.Typer(no_args_is_help=True, help="Import resolved history (files, PSA).")
@@ -171,9 +172,11 @@ __all__ = ["import_app"]
 def lister_for(kind: str, config: PsaConfig, http: httpx.AsyncClient) -> TicketLister:
     if kind == "connectwise" and isinstance(config, ConnectWiseConfig):
         return ConnectWiseHistory(config, client=http)
+    if kind == "autotask" and isinstance(config, AutotaskConfig):
+        return AutotaskHistory(config, client=http)
     if kind == "halopsa" and isinstance(config, HaloPsaConfig):
         return HaloPsaHistory(config, client=http)
-    raise RelaydeskError(f"Importing history from {kind} is not available yet; ConnectWise and HaloPSA are.")
+    raise RelaydeskError(f"The account's integration ({kind}) is not a PSA Relaydesk can import from.")
 
 
 async def _import_psa(url: str, secret_key: str, account: str, months: int, bar: bool) -> ImportReport:
