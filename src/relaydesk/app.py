@@ -16,11 +16,14 @@ from relaydesk.accounts.api import router as accounts_api
 from relaydesk.analytics.api import router as analytics_api
 from relaydesk.db.uow import Database
 from relaydesk.deliveries.api import router as deliveries_api
+from relaydesk.feedback import service as feedback
+from relaydesk.feedback.api import router as feedback_api
 from relaydesk.handoffs.api import router as handoffs_api
 from relaydesk.integrations.api import router as integrations_api
 from relaydesk.live.api import router as live_api
 from relaydesk.live.listener import live_feed
 from relaydesk.notifications.api import router as notifications_api
+from relaydesk.sessions import service as sessions
 from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.api import router as summaries_api
@@ -54,6 +57,8 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
         raise RuntimeError(
             "create_app needs settings.database_url; the CLI starts the embedded database first."
         )
+    # At resolve, an escalation whose claimer never answered gets an inferred verdict.
+    sessions.on_resolve(feedback.infer_at_resolve)
 
     if background is None:
         background = [worker_in_app] if settings.run_worker else []
@@ -86,6 +91,7 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     app.include_router(accounts_api)
     app.include_router(sessions_api)
     app.include_router(handoffs_api)
+    app.include_router(feedback_api)
     app.include_router(summaries_api)
     app.include_router(notifications_api)
     app.include_router(deliveries_api)

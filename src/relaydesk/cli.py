@@ -15,6 +15,7 @@ import typer
 from relaydesk.accounts import service as accounts
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.errors import RelaydeskError
+from relaydesk.imports.cli import import_app
 from relaydesk.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Relaydesk: escalation handoffs for IT support teams.")
@@ -26,6 +27,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 report_app = typer.Typer(no_args_is_help=True, help="Reports for people who live in the terminal.")
 app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]

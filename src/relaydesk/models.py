@@ -3,7 +3,9 @@
 from relaydesk.accounts.models import Account, ApiToken, LoginAttempt, User, WebSession
 from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.deliveries.models import Delivery, Reminder
+from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
 from relaydesk.handoffs.models import Handoff
+from relaydesk.imports.models import ImportCursor
 from relaydesk.integrations.models import Integration, IntegrationSettings
 from relaydesk.live.models import Event
 from relaydesk.notifications.models import Notification
@@ -14,9 +16,12 @@ __all__ = [
     "Account",
     "AnalyticsBaseline",
     "ApiToken",
+    "AssessmentFeedback",
     "Delivery",
     "Event",
     "Handoff",
+    "HelpfulMark",
+    "ImportCursor",
     "Integration",
     "IntegrationSettings",
     "LoginAttempt",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -13,6 +13,8 @@ from psycopg import sql
 from relaydesk.analytics import service as analytics
 from relaydesk.analytics.schemas import BaselineIn
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
+from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
+from relaydesk.imports.models import ImportCursor
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate, SettingsUpdate
 from relaydesk.sessions import service as sessions
@@ -77,6 +79,21 @@ async def _populate(db: Database, client) -> tuple:
                 prompt_version="summary-v1",
             )
         )
+        # a verdict on the assessment and a "this helped" mark
+        uow.add(
+            AssessmentFeedback(
+                account_id=a.id,
+                handoff_id=handoff.id,
+                session_id=session.id,
+                engine="offline",
+                cause="yes",
+                inferred=False,
+                answered_by_id=jane.user.id,
+            )
+        )
+        uow.add(HelpfulMark(account_id=a.id, handoff_id=handoff.id, past_session_id=other.id))
+        # where a PSA import stopped
+        uow.add(ImportCursor(account_id=a.id, source="connectwise", position="102", since=datetime.now(UTC)))
     return a, b
 
 

@@ -68,6 +68,7 @@ class FakeAutotask(FakeVendor):
         return [
             Route("/atservicesrest/v1.0/zoneInformation", self._zone_information, methods=["GET"]),
             Route(f"{zone}/Tickets/entityInformation/fields", self._ticket_fields, methods=["GET"]),
+            Route(f"{zone}/Tickets/query", self._query_tickets, methods=["POST"]),
             Route(f"{zone}/Tickets/{{id:int}}", self._ticket, methods=["GET"]),
             Route(f"{zone}/Tickets/{{id:int}}/Notes", self._list_notes, methods=["GET"]),
             Route(f"{zone}/Tickets/{{id:int}}/Notes", self._add_note, methods=["POST"]),
@@ -107,6 +108,49 @@ class FakeAutotask(FakeVendor):
         }
         self.notes.setdefault(ticket, []).append(note)
         return note
+
+    def add_completed_ticket(
+        self, ticket: int, title: str, completed: str, *, notes: list[str], resolution: str | None
+    ) -> None:
+        self.tickets[ticket] = {
+            "id": ticket,
+            "title": title,
+            "companyID": 175,
+            "completedDate": completed,
+            "resolution": resolution,
+            "status": 5,
+        }
+        self.notes[ticket] = []
+        for note in notes:
+            self.add_existing_note(ticket, note)
+
+    async def _query_tickets(self, request: Request) -> Response:
+        """Tickets/query: `filter` items ANDed (gte/gt/eq on a field), results in id order, MaxRecords
+        (at most 500)."""
+        if denied := self._auth_error(request):
+            return denied
+        body = await request.json()
+        tickets = sorted(self.tickets.values(), key=lambda t: t["id"])
+        for item in body.get("filter") or []:
+            field, value, op = item.get("field"), item.get("value"), item.get("op")
+            if op not in ("gte", "gt", "eq"):
+                return _errors(500, f"Unsupported filter operation {op}")
+            tickets = [
+                t
+                for t in tickets
+                if t.get(field) is not None
+                and (
+                    t[field] >= value
+                    if op == "gte"
+                    else t[field] > value
+                    if op == "gt"
+                    else t[field] == value
+                )
+            ]
+        size = min(int(body.get("MaxRecords") or 500), 500)
+        count = min(len(tickets), size)
+        page = {"count": count, "requestCount": size, "prevPageUrl": None, "nextPageUrl": None}
+        return JSONResponse({"items": tickets[:size], "pageDetails": page})
 
     def _auth_error(self, request: Request) -> Response | None:
         if (

@@ -3,6 +3,9 @@
 Every request needs `Authorization: Basic base64(company+public:private)` (401 otherwise) and a
 `clientId` header (400 otherwise). Error bodies are `{"code", "message", "errors": [...]}`.
 
+    GET  service/tickets               the ticket list: `conditions` joined by `and` from closedFlag=true,
+                                       closedDate>=[ISO] and id>N; orderBy `id asc`; page/pageSize
+                                       (at most 1000, default 25)
     GET  service/tickets/{id}          the ticket; 404 NotFound for an unknown id. No
                                        `initialDescription`: the Manage schema marks it "only
                                        available for POST, will not be returned in the response"
@@ -40,6 +43,7 @@ BASE = "/v4_6_release/apis/3.0"
 COMPANY, PUBLIC_KEY, PRIVATE_KEY = "acmemsp", "PubKey123", "PrivKey-very-secret"
 CLIENT_ID = "3f1e0b9a-7c1d-4b7e-9a55-8c2d1f0e6a42"
 _CONTAINS = re.compile(r'^text contains "([^"]*)"$')
+_CONDITION = re.compile(r"^(closedFlag)=(true|false)$|^(closedDate)>=\[([^\]]+)\]$|^(id)>(\d+)$")
 FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
 DESCRIPTION = "Since Monday, Outlook prompts every few minutes."
 
@@ -63,6 +67,7 @@ class FakeConnectWise(FakeVendor):
 
     def routes(self) -> list[BaseRoute]:
         return [
+            Route(f"{BASE}/service/tickets", self._list_tickets, methods=["GET"]),
             Route(f"{BASE}/service/tickets/{{id:int}}", self._ticket, methods=["GET"]),
             Route(f"{BASE}/service/tickets/{{id:int}}/notes", self._list_notes, methods=["GET"]),
             Route(f"{BASE}/service/tickets/{{id:int}}/notes", self._add_note, methods=["POST"]),
@@ -97,6 +102,52 @@ class FakeConnectWise(FakeVendor):
         note = {"id": self._next_note, "ticketId": ticket, "text": text, **{f: False for f in FLAGS}, **flags}
         self.notes.setdefault(ticket, []).append(note)
         return note
+
+    def add_closed_ticket(
+        self,
+        ticket: int,
+        summary: str,
+        closed: str,
+        *,
+        notes: list[str],
+        resolution: str | None,
+        **extra: Any,
+    ) -> None:
+        """A closed ticket with notes (internal analysis) and, when given, a resolution note."""
+        self.tickets[ticket] = {
+            "id": ticket,
+            "summary": summary,
+            "closedFlag": True,
+            "closedDate": closed,
+            "company": {"id": 250, "identifier": "Contoso", "name": "Contoso Ltd"},
+            "type": {"id": 3, "name": "Network"},
+            **extra,
+        }
+        self.notes[ticket] = []
+        for text in notes:
+            self.add_existing_note(ticket, text, internalAnalysisFlag=True)
+        if resolution is not None:
+            self.add_existing_note(ticket, resolution, resolutionFlag=True)
+
+    async def _list_tickets(self, request: Request) -> Response:
+        if denied := self._auth_error(request):
+            return denied
+        tickets = list(self.tickets.values())
+        for part in filter(None, re.split(r"\s+and\s+", request.query_params.get("conditions", "").strip())):
+            match = _CONDITION.match(part.strip())
+            if not match:
+                return _error(400, "InvalidConditions", f"Could not parse conditions: {part}")
+            if match.group(1):
+                tickets = [t for t in tickets if bool(t.get("closedFlag")) == (match.group(2) == "true")]
+            elif match.group(3):
+                tickets = [t for t in tickets if t.get("closedDate") and t["closedDate"] >= match.group(4)]
+            else:
+                tickets = [t for t in tickets if t["id"] > int(match.group(6))]
+        if request.query_params.get("orderBy", "").replace(" ", "").lower() in ("idasc", "id"):
+            tickets.sort(key=lambda t: t["id"])
+        size = min(int(request.query_params.get("pageSize", "25")), 1000)
+        page = int(request.query_params.get("page", "1"))
+        return JSONResponse(tickets[(page - 1) * size : page * size])
 
     def _auth_error(self, request: Request) -> Response | None:
         expected = base64.b64encode(f"{COMPANY}+{PUBLIC_KEY}:{PRIVATE_KEY}".encode()).decode()

@@ -12,6 +12,8 @@ and secret (else 400 invalid_client). A token is issued whatever the scope, but 
 a token whose scope is not `all`, an expired one (`expires_in`, on the fake's clock) or a
 revoked one (`revoke_tokens()`) get 401 — as Halo does.
 
+    GET  /api/Tickets               the list: pageinate/page_size/page_no, closed_only, datesearch=
+                                    dateclosed with startdate, order=id → {"record_count", "tickets"}
     GET  /api/Tickets/{id}          the ticket; 404 for an unknown id
     GET  /api/Actions?ticket_id=    {"record_count", "actions": […]} (or a bare list, `list_style`).
                                     `note_html` only with includehtmlnote=true (the HaloPSA schema;
@@ -62,6 +64,7 @@ class FakeHalo(FakeVendor):
         return [
             Route("/api/authinfo", self._authinfo, methods=["GET"]),
             Route("/{auth:path}/token", self._token, methods=["POST"]),
+            Route("/api/Tickets", self._list_tickets, methods=["GET"]),
             Route("/api/Tickets/{id:int}", self._ticket, methods=["GET"]),
             Route("/api/Actions", self._list_actions, methods=["GET"]),
             Route("/api/Actions", self._add_actions, methods=["POST"]),
@@ -112,6 +115,39 @@ class FakeHalo(FakeVendor):
             return JSONResponse("Not found", status_code=404)
         base = str(request.base_url).rstrip("/")
         return JSONResponse({"auth_url": base + self.auth_path, "tenant_id": self.tenant_id})
+
+    def add_closed_ticket(
+        self, ticket: int, summary: str, closed: str, *, notes: list[str], resolution: str | None
+    ) -> None:
+        self.tickets[ticket] = {
+            "id": ticket,
+            "summary": summary,
+            "client_name": "Northwind Traders",
+            "category_1": "Network",
+            "dateclosed": closed,
+            "status_id": 9,
+        }
+        for note in notes:
+            self.add_existing_action(ticket, note)
+        if resolution is not None:
+            self.add_existing_action(ticket, resolution)["outcome"] = "Resolved"
+
+    async def _list_tickets(self, request: Request) -> Response:
+        if denied := self._unauthorized(request):
+            return denied
+        query = request.query_params
+        tickets = sorted(self.tickets.values(), key=lambda t: t["id"])
+        if query.get("closed_only") == "true":
+            tickets = [t for t in tickets if t.get("dateclosed")]
+        if query.get("datesearch") == "dateclosed" and query.get("startdate"):
+            tickets = [t for t in tickets if t["dateclosed"] >= query["startdate"]]
+        if query.get("pageinate") != "true":
+            return JSONResponse({"record_count": len(tickets), "tickets": tickets})
+        size, page = int(query.get("page_size", "50")), int(query.get("page_no", "1"))
+        return JSONResponse(
+            {"page_no": page, "page_size": size, "record_count": len(tickets),
+             "tickets": tickets[(page - 1) * size : page * size]}
+        )  # fmt: skip
 
     def _unauthorized(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")

@@ -110,6 +110,55 @@ class MinutesRecovered(BaseModel):
     label: str
 
 
+class VerdictCounts(BaseModel):
+    """Verdicts on the cause, of one kind (answered by the claimer, or inferred at resolve)."""
+
+    count: int
+    yes: int
+    partly: int
+    no: int
+    confirmed_share: float | None = Field(description="yes / count; null when there is none.")
+
+
+class EngineAccuracy(BaseModel):
+    engine: str = Field(description='"offline" or the model name, as recorded with the verdict.')
+    answered: VerdictCounts
+    inferred: VerdictCounts
+
+
+class AccuracyDay(BaseModel):
+    date: date
+    answered: int
+    answered_yes: int
+    inferred: int
+    inferred_yes: int
+
+
+class SimilarHelp(BaseModel):
+    shown: int = Field(
+        description="Claimed escalations whose assessment showed at least one similar session."
+    )
+    helped: int = Field(description="Of those, escalations where the claimer marked one 'this helped'.")
+    share: float | None = Field(description="helped / shown; null when none was shown.")
+
+
+class AssessmentAccuracy(BaseModel):
+    """How often the assessment's likely cause was confirmed, for the period's claimed escalations."""
+
+    claimed: int = Field(description="Escalations created in the period and claimed.")
+    answered: VerdictCounts = Field(description='"Was this the cause?" as the claimer answered it.')
+    inferred: VerdictCounts = Field(
+        description="Verdicts inferred at resolve, when the claimer gave none, from how much of the "
+        "assessment the resolution holds."
+    )
+    no_verdict: int = Field(
+        description="Claimed escalations with neither (not resolved yet, or no assessment)."
+    )
+    by_engine: list[EngineAccuracy] = Field(description="Per engine, most verdicts first.")
+    trend: list[AccuracyDay] = Field(description="One entry per day of the period, empty days included.")
+    similar: SimilarHelp
+
+
 class EscalationReport(BaseModel):
     metric_definition: str
     definitions: dict[str, str]
@@ -126,4 +175,5 @@ class EscalationReport(BaseModel):
     minutes_recovered: MinutesRecovered | None = Field(
         description="Null unless the account entered a baseline."
     )
+    assessment: AssessmentAccuracy
     generated_at: datetime

@@ -15,6 +15,8 @@ from sqlalchemy import select, text
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
+from relaydesk.analytics import assessment
+from relaydesk.analytics.filters import filter_clauses
 from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.analytics.schemas import (
     BaselineIn,
@@ -181,23 +183,8 @@ GROUP BY GROUPING SETS ((), (day))
 
 def report_sql(filters: ReportFilters) -> tuple[str, dict[str, Any]]:
     """The report statement for these filters, and their bound parameters (the benchmark EXPLAINs it)."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if filters.escalator:
-        where.append("h.created_by_id = :escalator")
-        params["escalator"] = filters.escalator
-    if filters.claimer:
-        where.append("h.claimed_by_id = :claimer")
-        params["claimer"] = filters.claimer
-    if filters.category:
-        where.append("lower(s.category) = lower(:category)")
-        params["category"] = filters.category
-    if filters.client:
-        where.append("lower(s.client_name) = lower(:client)")
-        params["client"] = filters.client
-    join = "JOIN sessions s ON s.id = h.session_id" if filters.category or filters.client else ""
-    sql = _REPORT_SQL.format(join=join, where="".join(f" AND {w}" for w in where))
-    return sql, params
+    join, where, params = filter_clauses(filters)
+    return _REPORT_SQL.format(join=join, where=where), params
 
 
 _NO_TIMES: dict[str, Any] = {
@@ -324,6 +311,7 @@ async def escalation_report(
         trend=trend,
         baseline=BaselineOut.model_validate(baseline) if baseline else None,
         minutes_recovered=_minutes_recovered(baseline, action),
+        assessment=await assessment.accuracy(uow, actor.account_id, span.start, span.days, filters),
         generated_at=datetime.now(UTC),
     )
 

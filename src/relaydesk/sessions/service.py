@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -24,6 +25,16 @@ from relaydesk.sessions.schemas import (
     StepCreate,
     StepOut,
 )
+
+# Domains above sessions (feedback) act on a resolve, in its transaction, without sessions importing
+# them (imports go one way); the composition root (app.py) registers them.
+ResolveHook = Callable[[UnitOfWork, Actor, Session], Awaitable[None]]
+_resolve_hooks: list[ResolveHook] = []
+
+
+def on_resolve(hook: ResolveHook) -> None:
+    if hook not in _resolve_hooks:
+        _resolve_hooks.append(hook)
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
@@ -136,6 +147,8 @@ async def resolve_session(
         resolved_by=actor.name,
         resolution=resolve_in.resolution,
     )
+    for hook in _resolve_hooks:
+        await hook(uow, actor, session)
     return session
 
 

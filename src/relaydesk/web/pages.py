@@ -11,6 +11,8 @@ from relaydesk.accounts import service as accounts
 from relaydesk.analytics.pages import router as analytics_pages
 from relaydesk.deliveries.pages import router as deliveries_pages
 from relaydesk.deliveries.pages import workspace_context as deliveries_context
+from relaydesk.feedback.pages import router as feedback_pages
+from relaydesk.feedback.pages import workspace_context as feedback_context
 from relaydesk.handoffs.pages import nav_counts, workspace_context
 from relaydesk.handoffs.pages import router as handoffs_pages
 from relaydesk.integrations.pages import router as integrations_pages
@@ -32,11 +34,12 @@ router.include_router(analytics_pages)
 router.include_router(deliveries_pages)
 router.include_router(integrations_pages)
 router.include_router(summaries_pages)
+router.include_router(feedback_pages)
 
 # The session workspace with what the domains above sessions add to it (app.state.workspace).
 WORKSPACE = Workspace(
     template="handoffs/workspace.html",
-    contexts=(workspace_context, deliveries_context, summaries_context),
+    contexts=(workspace_context, deliveries_context, summaries_context, feedback_context),
 )
 
 

@@ -1,0 +1,1 @@
+"""Feedback: the claimer's verdict on the assessment ("was this the cause?"), the measure of the engine."""
