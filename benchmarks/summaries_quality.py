@@ -2,8 +2,8 @@
 
     .venv/bin/python -m benchmarks.summaries_quality
 
-Each #ubuntu IRC thread in ../shared/data/ (Kummerfeld et al., ACL 2019, CC-BY-4.0) becomes a session the
-way the demo does it (relaydesk.demo.thread_to_session: the asker's first message is the problem, each
+Each #ubuntu IRC thread in ../shared/data/ (Kummerfeld et al., ACL 2019, CC-BY-4.0) becomes a session
+through benchmarks.irc_threads.thread_to_session (the asker's first message is the problem, each
 run of helper suggestions a step whose result is the asker's reply, with an outcome read from that
 reply; other asker messages are notes). The 112 threads marked resolved are the account's resolved
 history; every one of the 160 is then summarised by the offline engine with the similar sessions found
@@ -28,9 +28,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from benchmarks._support import scratch_database
+from benchmarks.irc_threads import DemoSession, thread_to_session
 from benchmarks.summaries_offline import DATA, add_session, team
 from relaydesk.db.uow import Database
-from relaydesk.demo import DemoSession, thread_to_session
 from relaydesk.sessions import service as sessions
 from relaydesk.summaries import offline
 from relaydesk.summaries import service as summaries

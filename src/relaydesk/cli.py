@@ -131,7 +131,10 @@ def worker() -> None:
 
 
 @app.command()
-def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None) -> None:
+def demo(
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Drop the demo account and seed it again.")] = False,
+) -> None:
     """Migrate, seed a demo account (once), print the logins and serve."""
     import uvicorn
 
@@ -142,7 +145,7 @@ def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = 
     settings = settings.model_copy(update={"port": port or settings.port})
     _migrate(settings)
     assert settings.database_url
-    logins = asyncio.run(seed(settings.database_url))
+    logins = asyncio.run(seed(settings.database_url, reset=reset))
     url = settings.base_url()
     typer.echo(f"\nRelaydesk demo at {url}/login\n")
     for role, email in logins:
