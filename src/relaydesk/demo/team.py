@@ -42,7 +42,7 @@ PEOPLE = (
     Person("dana", "owner", "Dana Whitfield", "dana@demo-msp.example", "owner", senior=True),
     Person("jamie", "junior engineer", "Jamie Reyes", "jamie@demo-msp.example", "engineer"),
     Person("sam", "senior engineer", "Sam Okafor", "sam@demo-msp.example", "engineer", senior=True),
-    Person("priya", "senior engineer", "Priya Nair", "priya@demo-msp.example", "engineer", senior=True),
+    Person("priya", "senior engineer 2", "Priya Nair", "priya@demo-msp.example", "engineer", senior=True),
     Person("tom", "engineer", "Tom Becker", "tom@demo-msp.example", "engineer"),
     Person("vic", "viewer", "Vic Moreno", "vic@demo-msp.example", "viewer"),
 )

@@ -95,13 +95,13 @@ WAITING = (
                 "info",
             ),
             (
-                "Ran SaRA (Outlook connectivity scenario) on the front-desk PC",
+                "Ran SaRA (Outlook connectivity scenario) on the check-in PC",
                 "SaRA reports 'Modern authentication is disabled' in the registry (EnableADAL=0 under "
                 "HKCU\\Software\\Microsoft\\Office\\16.0\\Common\\Identity)",
                 "info",
             ),
         ),
-        reason="Found something in SaRA but not sure it's safe to change on the front desk PC.",
+        reason="Found something in SaRA but not sure it's safe to change on the check-in PC.",
         notes=None,
         minutes_ago=4,
     ),
