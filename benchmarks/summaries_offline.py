@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.summaries_offline [--escalations 100]
 
 History: the 160 #ubuntu IRC threads in ../shared/data/ (Kummerfeld et al., ACL 2019, CC-BY-4.0) turned
-into sessions the way the demo does it; 120 become the account's resolved history, the other 40 are
+into sessions by benchmarks.irc_threads; 120 become the account's resolved history, the other 40 are
 escalated in turn (round robin) with their steps. For each escalation the clock runs from sending the
 POST until the handoff row says `ready`, read on a separate connection each time an event commits
 (LISTEN on the event channel; every 20 ms at the latest). The worker runs inside `serve`, woken by
@@ -27,10 +27,10 @@ import httpx
 import psycopg
 
 from benchmarks._support import ms, percentile, scratch_database, serve
+from benchmarks.irc_threads import DemoSession, thread_to_session
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database
-from relaydesk.demo import DemoSession, thread_to_session
 from relaydesk.live.service import CHANNEL as EVENTS_CHANNEL
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate

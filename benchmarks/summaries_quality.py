@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.summaries_quality
 
 Data: the 160 #ubuntu IRC threads in ../shared/data/ (Kummerfeld et al., ACL 2019, CC-BY-4.0), each made a
-session the way the demo does it (relaydesk.demo.thread_to_session). Every resolved thread with at least
+session the way the demo does it (benchmarks.irc_threads.thread_to_session). Every resolved thread with at least
 two steps is split in two: its SECOND half, with the thread's resolution, is resolved in the account's
 history (the "twin"; its problem is the asker's first words of that half, so the twin is worded
 differently, as two technicians would word one problem); its FIRST half is the new session escalated
@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from benchmarks._support import ROOT, scratch_database
+from benchmarks.irc_threads import DemoSession, thread_to_session
 from benchmarks.summaries_offline import DATA, team
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database
-from relaydesk.demo import DemoSession, thread_to_session
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
 from relaydesk.summaries import offline, writeups

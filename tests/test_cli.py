@@ -1,4 +1,7 @@
-"""The relaydesk command over a real subprocess: admin commands, their errors, migrate; the demo seed."""
+"""The relaydesk command over a real subprocess: admin commands, their errors, migrate.
+
+The demo seed is tested in tests/demo.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,12 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import httpx
 import psycopg
 
 from relaydesk.db.uow import Database
-from relaydesk.demo import (
-    ACCOUNT_NAME,
-    DEMO_PASSWORD,
-    clean,
-    load_threads,
-    outcome_of,
-    seed,
-    thread_to_session,
-)
-from tests.factories import login
 
 
 @dataclass
@@ -147,61 +139,3 @@ def test_migrate_is_idempotent(database_url: str) -> None:
         assert "database is up to date" in ran.stdout
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
-
-
-async def test_seed_twice_changes_nothing_and_its_logins_work(
-    database_url: str, db: Database, client: httpx.AsyncClient
-) -> None:
-    first = await seed(database_url)
-    counts = _counts(database_url)
-    second = await seed(database_url)
-
-    assert first == second
-    assert _counts(database_url) == counts
-    assert counts["accounts"] == 1 and counts["users"] == 4
-    assert counts["sessions"] >= 12 and counts["steps"] > counts["sessions"] * 3
-    labels = [label for label, _ in first]
-    assert labels == ["owner", "junior engineer", "senior engineer", "viewer"]
-
-    with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT name FROM accounts").fetchall() == [(ACCOUNT_NAME,)]
-        statuses = dict(conn.execute("SELECT status, count(*) FROM sessions GROUP BY status").fetchall())
-        assert statuses.get("active", 0) >= 2 and statuses.get("resolved", 0) >= 10
-        credited = conn.execute("SELECT count(*) FROM steps WHERE action LIKE '%CC-BY-4.0%'").fetchone()
-        assert credited is not None and credited[0] >= 10
-        # the timeline is spread out, not stamped all at once
-        spread = conn.execute("SELECT max(created_at) - min(created_at) FROM steps").fetchone()
-        assert spread is not None and spread[0].days >= 7
-
-    junior = dict((label, email) for label, email in first)["junior engineer"]
-    signed_in = await login(client, junior, DEMO_PASSWORD)
-    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/sessions"
-    page = await client.get("/sessions")
-    assert page.status_code == 200
-    assert "Outlook stopped syncing" in page.text and "Harbor Dental" in page.text
-
-
-def test_demo_threads_ship_with_the_package_and_credit_their_source() -> None:
-    threads = load_threads()  # from the package itself: no /work/shared at run time
-    assert 10 <= len(threads) <= 20
-    assert len({t["id"] for t in threads}) == len(threads)
-    licence = resources.files("relaydesk").joinpath("DEMO_DATA_LICENSE.md").read_text(encoding="utf-8")
-    assert "Kummerfeld" in licence and "CC-BY-4.0" in licence
-    for thread in threads:
-        assert "CC-BY-4.0" in thread["source"] and thread["resolution"]["status"] == "resolved"
-        session = thread_to_session(thread)
-        assert session.problem and session.resolution and session.source_id == thread["id"]
-        assert thread["id"] in session.steps[0].action and "CC-BY-4.0" in session.steps[0].action
-        outcomes = [step.outcome for step in session.steps]
-        assert "fixed" in outcomes, thread["id"]
-        assert all(outcome in ("fixed", "failed", "partial", "info") for outcome in outcomes)
-
-
-def test_outcomes_read_from_the_askers_reply() -> None:
-    assert outcome_of("thanks mate - works fine!!") == "fixed"
-    assert outcome_of('that didnt work, i got "Couldn\'t find package"') == "failed"
-    assert outcome_of("same error.  not going away.") == "failed"
-    assert outcome_of("oh ya that worked, sort of.  it still doesn't compile") == "partial"
-    assert outcome_of("ext4") == "info"
-    assert clean("someone, helper2: Empty line, no messages") == "Empty line, no messages"
-    assert clean("asker: http://paste.ubuntu.com/485550/") == "http://paste.ubuntu.com/485550/"

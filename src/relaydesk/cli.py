@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -133,23 +135,29 @@ def worker() -> None:
 
 
 @app.command()
-def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None) -> None:
+def demo(
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Drop the demo account and seed it again.")] = False,
+) -> None:
     """Migrate, seed a demo account (once), print the logins and serve."""
     import uvicorn
 
-    from relaydesk.app import create_app
     from relaydesk.demo import DEMO_PASSWORD, seed
 
+    # Importing the app (the model SDKs behind it) takes seconds of CPU; do it while PostgreSQL
+    # starts, migrates and seeds, which is mostly waiting on another process.
+    app_module = ThreadPoolExecutor(1).submit(importlib.import_module, "relaydesk.app")
     settings = resolved_settings()
     settings = settings.model_copy(update={"port": port or settings.port})
     _migrate(settings)
     assert settings.database_url
-    logins = asyncio.run(seed(settings.database_url))
+    logins = asyncio.run(seed(settings.database_url, reset=reset))
     url = settings.base_url()
     typer.echo(f"\nRelaydesk demo at {url}/login\n")
     for role, email in logins:
-        typer.echo(f"  {role:<16} {email:<28} password: {DEMO_PASSWORD}")
+        typer.echo(f"  {role:<18} {email:<26} password: {DEMO_PASSWORD}")
     typer.echo("")
+    create_app = app_module.result().create_app
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 

@@ -1,0 +1,164 @@
+"""The demo's resolved history: history.jsonl, read and written into the account.
+
+history.jsonl is in the history-import format, one resolved ticket a line:
+{"problem", "steps": [{"action", "result", "outcome"}], "resolution", "client", "ticket_id", "category",
+"priority", "closed_at", "technician"}. It is written by Relaydesk as fiction: clients, people, domains
+(.test / .example) and addresses (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are made up.
+
+Sessions go in with a few statements per table rather than one service call per step (the seed must
+stay fast), in the order the services would leave them: created `active` with their steps, then set
+`resolved` in one UPDATE, which is what fires the search_document trigger (migration 0004), so the
+similar-session search finds the history at once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from relaydesk.db.uow import Database, UnitOfWork
+from relaydesk.sessions.models import Session, Step
+
+HISTORY_FILE = "history.jsonl"
+
+
+def read_records() -> list[dict[str, Any]]:
+    """history.jsonl as written (dates as of team.WRITTEN_AS_OF), oldest first."""
+    text = resources.files("relaydesk.demo").joinpath(HISTORY_FILE).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def shifted(records: list[dict[str, Any]], shift: timedelta) -> list[dict[str, Any]]:
+    """The records with closed_at moved by `shift` (so the history ends this week)."""
+    out = []
+    for record in records:
+        closed = datetime.fromisoformat(record["closed_at"].replace("Z", "+00:00")) + shift
+        out.append({**record, "closed_at": closed.isoformat()})
+    return out
+
+
+@dataclass
+class StepRow:
+    action: str
+    result: str | None
+    outcome: str
+    author_id: uuid.UUID
+    at: datetime
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass
+class SessionRow:
+    """A resolved session as it will be stored, timestamps included."""
+
+    problem: str
+    category: str | None
+    client: str | None
+    ticket_id: str | None
+    priority: str
+    owner_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    created_at: datetime
+    resolved_at: datetime
+    resolution: str
+    steps: list[StepRow]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def plain_session(record: dict[str, Any], owner_id: uuid.UUID, rng: random.Random) -> SessionRow:
+    """One technician worked the ticket alone: steps a few minutes apart, ending at closed_at."""
+    closed = datetime.fromisoformat(record["closed_at"])
+    gaps = [timedelta(minutes=rng.randint(3, 14), seconds=rng.randrange(60)) for _ in record["steps"]]
+    at = closed - sum(gaps, timedelta()) - timedelta(minutes=rng.randint(2, 6))
+    created = at
+    steps = []
+    for step, gap in zip(record["steps"], gaps, strict=True):
+        at += gap
+        steps.append(StepRow(step["action"], step.get("result"), step.get("outcome", "info"), owner_id, at))
+    return SessionRow(
+        problem=record["problem"],
+        category=record.get("category"),
+        client=record.get("client"),
+        ticket_id=record.get("ticket_id"),
+        priority=record.get("priority", "normal"),
+        owner_id=owner_id,
+        assignee_id=None,
+        created_at=created,
+        resolved_at=closed,
+        resolution=record["resolution"],
+        steps=steps,
+    )
+
+
+async def insert_resolved(uow: UnitOfWork, account_id: uuid.UUID, rows: list[SessionRow]) -> None:
+    """Write resolved sessions and their steps: one INSERT per table, one UPDATE to resolve them."""
+    if not rows:
+        return
+    await uow.session.execute(
+        insert(Session),
+        [
+            {
+                "id": r.id,
+                "account_id": account_id,
+                "owner_id": r.owner_id,
+                "assignee_id": r.assignee_id,
+                "problem_summary": r.problem,
+                "category": r.category,
+                "client_name": r.client,
+                "ticket_id": r.ticket_id,
+                "priority": r.priority,
+                "status": "active",
+                "created_at": r.created_at,
+                "updated_at": r.resolved_at,
+            }
+            for r in rows
+        ],
+    )
+    await uow.session.execute(
+        insert(Step),
+        [
+            {
+                "id": s.id,
+                "account_id": account_id,
+                "session_id": r.id,
+                "author_id": s.author_id,
+                "action": s.action,
+                "result": s.result,
+                "outcome": s.outcome,
+                "created_at": s.at,
+            }
+            for r in rows
+            for s in r.steps
+        ],
+    )
+    # Resolving after the steps exist: the trigger builds search_document from them.
+    await uow.session.execute(
+        text(
+            "UPDATE sessions SET status = 'resolved', resolution = :res, resolved_at = :at, updated_at = :at "
+            "WHERE id = :sid"
+        ),
+        [{"sid": r.id, "res": r.resolution, "at": r.resolved_at} for r in rows],
+    )
+
+
+async def load_history(
+    db: Database, account_id: uuid.UUID, records: list[dict[str, Any]], people: dict[str, uuid.UUID]
+) -> None:
+    """Bring resolved history records into the account: the history importer's job.
+
+    Until `relaydesk.imports` lands this writes them itself; then the body becomes one line,
+        await import_records(db, account_id, (to_record(n, r) for n, r in enumerate(records, 1)),
+                             source="demo")
+    (the importer matches `technician` to a user by name, as `people` does here).
+    """
+    rng = random.Random(4711)  # fixed: the demo is the same on every machine
+    rows = [plain_session(r, people[r["technician"]], rng) for r in records]
+    async with db.uow(account_id) as uow:
+        await insert_resolved(uow, account_id, rows)
