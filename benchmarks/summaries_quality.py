@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.summaries_quality
 
 Data: the 160 #ubuntu IRC threads in ../shared/data/ (Kummerfeld et al., ACL 2019, CC-BY-4.0), each made a
-session the way the demo does it (benchmarks.irc_threads.thread_to_session). Every resolved thread with at least
+session by benchmarks.irc_threads.thread_to_session. Every resolved thread with at least
 two steps is split in two: its SECOND half, with the thread's resolution, is resolved in the account's
 history (the "twin"; its problem is the asker's first words of that half, so the twin is worded
 differently, as two technicians would word one problem); its FIRST half is the new session escalated
