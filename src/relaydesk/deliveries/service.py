@@ -87,6 +87,11 @@ async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) 
     await _wake(uow)
 
 
+async def wake_delivery_workers(uow: UnitOfWork) -> None:
+    """NOTIFY the workers (at commit) that a delivery is due now."""
+    await _wake(uow)
+
+
 async def _wake(uow: UnitOfWork) -> None:
     # Imported here: the worker module imports this domain's jobs when it builds its queues.
     from relaydesk.worker import wake_workers

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import psycopg
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ from relaydesk.db.uow import Database
 from relaydesk.db.urls import libpq_url
 from relaydesk.live import service
 from relaydesk.live.hub import AccountFeed, Hub, LiveEvent
+from relaydesk.metrics import observe_fanout_lag
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,9 @@ class Listener:
                 delay = self.backoff[0]
                 if rows:
                     self.hub.publish(feed, [LiveEvent.from_row(e) for e in rows])
+                    now = datetime.now(UTC)
+                    for row in rows:
+                        observe_fanout_lag((now - row.created_at).total_seconds())
                     if len(rows) == self.batch:
                         feed.dirty = True
         finally:

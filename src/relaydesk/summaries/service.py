@@ -28,6 +28,7 @@ from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.models import Handoff
 from relaydesk.live.service import append_event
+from relaydesk.metrics import observe_model_call
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session, Step
 from relaydesk.summaries import llm, offline, prompts
@@ -335,6 +336,7 @@ async def record_run(
     existing: ModelRun | None = None,
 ) -> ModelRun:
     """One row per model call: what was sent (already redacted), what came back, tokens, time, error."""
+    observe_model_call(purpose, run.latency_ms / 1000, run.error)
     row = existing or ModelRun(
         id=uuid.uuid4(),
         account_id=account_id,
