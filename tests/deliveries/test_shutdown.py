@@ -14,6 +14,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relaydesk import metrics
 from relaydesk.db.uow import Database
 from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
 from relaydesk.settings import Settings
@@ -172,3 +173,36 @@ async def test_sigterm_mid_webhook_gives_the_lease_back_and_another_worker_resum
     assert len(receiver.events) == 1  # the receiver dedupes on webhook-id: 0 doubled
     ((_, _, status, attempts, error, _),) = statuses(admin_conn)
     assert (status, attempts, error) == ("sent", 2, None)
+
+
+async def test_a_lease_that_ran_out_after_data_is_an_uncertain_resend_counted_once(
+    db: Database,
+    admin_conn: psycopg.Connection,
+    team: Team,
+    delivery_settings: Settings,
+    fake_smtp: FakeSmtp,
+) -> None:
+    """As a SIGKILLed worker leaves them: one email past DATA (uncertain), the others before it (not)."""
+    session = await make_session(db, team.jane)
+    await escalate(db, team.jane, session)
+    emails = admin_conn.execute(
+        "SELECT id FROM deliveries WHERE channel = 'email' ORDER BY target"
+    ).fetchall()
+    assert len(emails) >= 2
+    admin_conn.execute(
+        "UPDATE deliveries SET status = 'sending', attempts = 1, next_attempt_at = now() - interval '1 s' "
+        "WHERE channel = 'email'"
+    )
+    admin_conn.execute("UPDATE deliveries SET data_attempt = 1 WHERE id = %s", (emails[0][0],))
+    counter = metrics.UNCERTAIN_RESENDS.labels(channel="email")
+    before = counter._value.get()
+    queue = DeliveryQueue(delivery_settings)
+    try:
+        while await queue.run_once(db):
+            pass
+    finally:
+        await queue.aclose()
+    assert counter._value.get() == before + 1
+    ids = {mail.message["Message-ID"] for mail in fake_smtp.messages}
+    assert f"<{emails[0][0].hex}.relaydesk@msp.example>" in ids  # the same Message-ID as the first try
+    assert all(status == "sent" and attempts == 2 for status, attempts, _ in _rows(admin_conn))
