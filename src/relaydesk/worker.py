@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.db.urls import libpq_url
+from relaydesk.ops.outage import OUTAGE, is_connection_error
 from relaydesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,13 @@ class Worker:
                     if await queue.run_once(self.db):
                         busy = True
                         done += 1
-                except Exception:  # one bad job must not stop the loop; the queue records its own errors
+                    OUTAGE.recovered()
+                except (
+                    Exception
+                ) as exc:  # one bad job must not stop the loop; the queue records its own errors
+                    if is_connection_error(exc):
+                        OUTAGE.failed(exc)  # one line per outage, not a traceback per poll
+                        return done
                     log.exception("worker queue %s failed", queue.name)
         return done
 
@@ -103,9 +110,12 @@ class Worker:
                     async for _ in conn.notifies():
                         self._wake.set()
             except (psycopg.Error, OSError) as exc:
-                log.warning("worker LISTEN connection lost (%s); reconnecting", exc)
+                if is_connection_error(exc):
+                    OUTAGE.failed(exc)  # logged once for the whole outage
+                else:
+                    log.warning("worker LISTEN connection lost (%s); reconnecting", exc)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10)
+                backoff = min(backoff * 2, 2)
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen())

@@ -166,6 +166,8 @@ class EmbeddedPostgres:
             self._clean_stale()
             log.warning("embedded PostgreSQL is not running; starting it again")
             self._server._postmaster_info = None
+            # Also puts back the directory permissions the server's own user needs (when run as root).
+            self._server.ensure_pgdata_inited()
             self._server.ensure_postgres_running()
             return True
 

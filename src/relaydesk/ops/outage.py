@@ -63,7 +63,7 @@ class Outage:
             set_database_up(True)
             log.warning("database reachable again after %.1f s", seconds)
 
-    async def watch(self, engine: AsyncEngine, *, every: float = 1.0) -> None:
+    async def watch(self, engine: AsyncEngine, *, every: float = 0.5) -> None:
         """Run for the process's life: while down, ping; the first answer ends the outage."""
         while True:
             await asyncio.sleep(every)
