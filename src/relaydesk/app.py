@@ -19,10 +19,13 @@ from relaydesk.analytics.api import router as analytics_api
 from relaydesk.db.embedded import EmbeddedPostgres
 from relaydesk.db.uow import Database
 from relaydesk.deliveries.api import router as deliveries_api
+from relaydesk.deliveries.email_switch import EMAIL_ON
 from relaydesk.handoffs.api import router as handoffs_api
 from relaydesk.integrations.api import router as integrations_api
 from relaydesk.live.api import router as live_api
 from relaydesk.live.listener import live_feed
+from relaydesk.mailbox.pages import router as mailbox_pages
+from relaydesk.mailbox.server import Mailbox
 from relaydesk.notifications.api import router as notifications_api
 from relaydesk.ops.context import RequestContext
 from relaydesk.ops.health import router as ops_api
@@ -64,6 +67,21 @@ async def _database_lost(request: Request, exc: Exception) -> Response:
     return response
 
 
+class _EmailSwitch:
+    """Requests of this app create email deliveries only when it has an SMTP server (email_switch.py)."""
+
+    def __init__(self, app: Any, *, on: bool) -> None:
+        self.app = app
+        self.on = on
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        token = EMAIL_ON.set(self.on)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            EMAIL_ON.reset(token)
+
+
 @asynccontextmanager
 async def _supervise(app: FastAPI, embedded: EmbeddedPostgres | None) -> AsyncIterator[None]:
     """Watch the database: close outages when it answers again, and restart the embedded server
@@ -95,9 +113,11 @@ def create_app(
     *,
     background: list[Background] | None = None,
     embedded: EmbeddedPostgres | None = None,
+    mailbox: Mailbox | None = None,
 ) -> FastAPI:
     """The application. `background` defaults to the job worker (unless settings.run_worker is off);
-    tests pass their own list to control what runs. `embedded`: the embedded PostgreSQL to keep up."""
+    tests pass their own list to control what runs. `embedded`: the embedded PostgreSQL to keep up.
+    `mailbox`: the demo's local mailbox, readable at /mailbox."""
     settings = settings or get_settings()
     if not settings.database_url:
         raise RuntimeError(
@@ -140,11 +160,13 @@ def create_app(
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
     app.state.stopping = False
+    app.state.mailbox = mailbox
     app.state.begin_shutdown = begin_shutdown
     problems.install(app, _render_page_error)
     for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, ConnectionError):
         app.add_exception_handler(lost, _database_lost)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_EmailSwitch, on=bool(settings.smtp_url))
     app.add_middleware(RequestContext)  # outermost: every response gets its X-Request-ID
 
     app.include_router(accounts_api)
@@ -157,6 +179,7 @@ def create_app(
     app.include_router(analytics_api)
     app.include_router(live_api)
     app.include_router(ops_api)
+    app.include_router(mailbox_pages)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -93,7 +93,7 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-def _serve(settings: Settings, *, log_level: str) -> None:
+def _serve(settings: Settings, *, log_level: str, mailbox: Any = None) -> None:
     """uvicorn until SIGTERM/SIGINT, then a graceful shutdown (ops/serving.py); the embedded
     PostgreSQL, if this process started it, is kept up meanwhile and left at the end."""
     from relaydesk.app import create_app
@@ -102,7 +102,7 @@ def _serve(settings: Settings, *, log_level: str) -> None:
 
     logs.configure(settings.log_format)
     server = embedded.current()
-    application = create_app(settings, embedded=server)
+    application = create_app(settings, embedded=server, mailbox=mailbox)
     serving.run(
         application,
         host=settings.host,
@@ -137,6 +137,7 @@ def worker() -> None:
     import signal
 
     from relaydesk.db import embedded
+    from relaydesk.deliveries.email_switch import EMAIL_ON
     from relaydesk.ops import logs
     from relaydesk.worker import Worker, default_queues
 
@@ -146,6 +147,7 @@ def worker() -> None:
     logs.configure(settings.log_format)
 
     async def main() -> None:
+        EMAIL_ON.set(bool(settings.smtp_url))  # reminders make email only with SMTP set up
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -181,12 +183,20 @@ def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = 
     # Two demos on one fresh data directory: the second waits here, then finds the account seeded.
     with advisory_lock(settings.database_url, DEMO_SEED_LOCK):
         logins = asyncio.run(seed(settings.database_url))
+    mailbox = None
+    if not settings.smtp_url:  # email goes to the demo's own mailbox, read at /mailbox
+        from relaydesk.mailbox.server import Mailbox
+
+        mailbox = Mailbox().start()
+        settings = settings.model_copy(update={"smtp_url": mailbox.smtp_url})
     url = settings.base_url()
     typer.echo(f"\nRelaydesk demo at {url}/login\n")
     for role, email in logins:
         typer.echo(f"  {role:<16} {email:<28} password: {DEMO_PASSWORD}")
+    if mailbox is not None:
+        typer.echo(f"\n  Email the demo sends lands in its own mailbox: {url}/mailbox")
     typer.echo("")
-    _serve(settings, log_level="warning")
+    _serve(settings, log_level="warning", mailbox=mailbox)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.db.urls import libpq_url
+from relaydesk.deliveries.email_switch import EMAIL_ON
 from relaydesk.ops.outage import OUTAGE, is_connection_error
 from relaydesk.settings import Settings
 
@@ -175,7 +176,10 @@ async def worker_in_app(app: FastAPI) -> AsyncIterator[Worker]:
         poll_seconds=settings.worker_poll_seconds,
         grace_seconds=settings.shutdown_grace_seconds,
     )
+    # The loop's task copies the context here: reminders it fires make email only with SMTP set up.
+    switch = EMAIL_ON.set(bool(settings.smtp_url))
     task = asyncio.create_task(worker.run(), name="relaydesk-worker")
+    EMAIL_ON.reset(switch)
     try:
         yield worker
     finally:

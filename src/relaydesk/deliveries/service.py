@@ -20,6 +20,7 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import messages, sources
+from relaydesk.deliveries.email_switch import email_on
 from relaydesk.deliveries.models import Delivery, Reminder
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.integrations import service as integrations
@@ -183,7 +184,7 @@ async def enqueue_escalation(
     account = await integrations.delivery_settings(uow, account_id)
     key = f"escalation:{handoff_id}"
     drafts: list[_Draft] = []
-    if "escalation" in account.email_events:
+    if "escalation" in account.email_events and email_on():
         recipients = await _emails(uow, account_id, ids=recipient_ids, roles=WORKING_ROLES)
         drafts += [
             _Draft(
@@ -297,7 +298,7 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
     account = await integrations.delivery_settings(uow, account_id)
     key = f"unclaimed:{reminder.handoff_id}:{reminder.level}"
     drafts: list[_Draft] = []
-    if "unclaimed" in account.email_events:
+    if "unclaimed" in account.email_events and email_on():
         drafts += [
             _Draft(
                 channel="email",
