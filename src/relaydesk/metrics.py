@@ -137,7 +137,7 @@ def set_queue_stats(rows: Iterable[tuple[str, str, str, int, float]]) -> None:
         JOBS_PENDING.labels(*key).set(count)
         JOBS_OLDEST.labels(*key).set(oldest)
     for metric in (JOBS_PENDING, JOBS_OLDEST):
-        for sample in list(metric.collect()[0].samples):
+        for sample in next(iter(metric.collect())).samples:
             key = (sample.labels["queue"], sample.labels["channel"], sample.labels["status"])
             if key not in seen:
                 metric.labels(*key).set(0)

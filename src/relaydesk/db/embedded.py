@@ -30,7 +30,7 @@ from types import FrameType
 from typing import Any
 
 import fasteners  # type: ignore[import-untyped]
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
 

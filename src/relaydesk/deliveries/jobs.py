@@ -307,7 +307,11 @@ class DeliveryQueue:
             return None, failure, {}
         except Exception as exc:  # a bug or a surprise in one delivery must not stop the others
             log.exception("delivery %s failed unexpectedly", job.id)
-            return None, DeliveryFailed(f"Unexpected error while sending: {type(exc).__name__}", True), {}
+            return (
+                None,
+                DeliveryFailed(f"Unexpected error while sending: {type(exc).__name__}", retryable=True),
+                {},
+            )
 
     async def _mark_data(self, db: Database, job: Job) -> None:
         async with db.uow(job.account_id) as uow:
