@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from playwright.async_api import Browser, async_playwright
@@ -35,13 +36,16 @@ MISSING_CHROMIUM = (
 
 
 @contextmanager
-def live_server(settings: Settings, *, startup_timeout: float = 20.0) -> Iterator[str]:
-    """Serve create_app(settings) with uvicorn on 127.0.0.1 in a background thread; yield its base URL."""
+def live_server(settings: Settings, *, startup_timeout: float = 20.0, **app_options: Any) -> Iterator[str]:
+    """Serve create_app(settings, **app_options) with uvicorn on 127.0.0.1 in a background thread;
+    yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; the socket is handed over, so no race
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings, **app_options), log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     # Not the main thread, so uvicorn installs no signal handlers; should_exit stops it.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)

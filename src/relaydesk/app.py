@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc
 
 from relaydesk import __version__
 from relaydesk.accounts.api import router as accounts_api
 from relaydesk.analytics.api import router as analytics_api
+from relaydesk.db.embedded import EmbeddedPostgres
 from relaydesk.db.uow import Database
 from relaydesk.deliveries.api import router as deliveries_api
+from relaydesk.deliveries.email_switch import EMAIL_ON
 from relaydesk.feedback import service as feedback
 from relaydesk.feedback.api import router as feedback_api
 from relaydesk.handoffs.api import router as handoffs_api
 from relaydesk.integrations.api import router as integrations_api
 from relaydesk.live.api import router as live_api
 from relaydesk.live.listener import live_feed
+from relaydesk.mailbox.pages import router as mailbox_pages
+from relaydesk.mailbox.server import Mailbox
 from relaydesk.notifications.api import router as notifications_api
+from relaydesk.ops.context import RequestContext
+from relaydesk.ops.health import router as ops_api
+from relaydesk.ops.outage import OUTAGE, RETRY_AFTER_SECONDS, is_connection_error
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
@@ -49,9 +58,71 @@ async def _render_page_error(
     return response
 
 
-def create_app(settings: Settings | None = None, *, background: list[Background] | None = None) -> FastAPI:
+async def _database_lost(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After while the database cannot be reached: one log line per outage, no traceback."""
+    if not is_connection_error(exc):
+        return await problems.unexpected_error(request, exc, _render_page_error)
+    OUTAGE.failed(exc)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    detail = "The database is not reachable right now; nothing was saved. Try again in a few seconds."
+    if problems.is_api(request):
+        return problems.problem(503, "Database unavailable", detail, headers=retry)
+    response = render(request, "reconnecting.html", status_code=503, retry_after=RETRY_AFTER_SECONDS)
+    response.headers.update(retry)
+    return response
+
+
+class _EmailSwitch:
+    """Requests of this app create email deliveries only when it has an SMTP server (email_switch.py)."""
+
+    def __init__(self, app: Any, *, on: bool) -> None:
+        self.app = app
+        self.on = on
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        token = EMAIL_ON.set(self.on)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            EMAIL_ON.reset(token)
+
+
+@asynccontextmanager
+async def _supervise(app: FastAPI, embedded: EmbeddedPostgres | None) -> AsyncIterator[None]:
+    """Watch the database: close outages when it answers again, and restart the embedded server
+    when it died (checked twice a second: restarted within a second, serving again once PostgreSQL
+    has finished its crash recovery, a few seconds)."""
+
+    async def restart_embedded() -> None:
+        assert embedded is not None
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                await asyncio.to_thread(embedded.ensure_running)
+            except Exception as exc:  # tried again in a second; one line, not a traceback
+                OUTAGE.failed(exc)
+
+    tasks = [asyncio.create_task(OUTAGE.watch(app.state.db.engine), name="relaydesk-db-watch")]
+    if embedded is not None:
+        tasks.append(asyncio.create_task(restart_embedded(), name="relaydesk-embedded-supervisor"))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    background: list[Background] | None = None,
+    embedded: EmbeddedPostgres | None = None,
+    mailbox: Mailbox | None = None,
+) -> FastAPI:
     """The application. `background` defaults to the job worker (unless settings.run_worker is off);
-    tests pass their own list to control what runs."""
+    tests pass their own list to control what runs. `embedded`: the embedded PostgreSQL to keep up.
+    `mailbox`: the demo's local mailbox, readable at /mailbox."""
     settings = settings or get_settings()
     if not settings.database_url:
         raise RuntimeError(
@@ -66,12 +137,21 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            await stack.enter_async_context(_supervise(app, embedded))
             # Not a `background` companion: /api/v1/live needs it in every serving app, tests' too.
             await stack.enter_async_context(live_feed(app))
             for companion in background:
                 await stack.enter_async_context(companion(app))
             yield
+            begin_shutdown()  # also when the lifespan ends without a signal (tests)
         await app.state.db.dispose()
+
+    def begin_shutdown() -> None:
+        """First thing on SIGTERM/SIGINT (ops/serving.py): not ready, live streams end with `retry:`."""
+        app.state.stopping = True
+        hub = getattr(app.state, "live_hub", None)
+        if hub is not None:
+            hub.close_all()
 
     app = FastAPI(
         title="Relaydesk",
@@ -85,8 +165,15 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
     app.state.workspace = WORKSPACE
+    app.state.stopping = False
+    app.state.mailbox = mailbox
+    app.state.begin_shutdown = begin_shutdown
     problems.install(app, _render_page_error)
+    for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, ConnectionError):
+        app.add_exception_handler(lost, _database_lost)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_EmailSwitch, on=bool(settings.smtp_url))
+    app.add_middleware(RequestContext)  # outermost: every response gets its X-Request-ID
 
     app.include_router(accounts_api)
     app.include_router(sessions_api)
@@ -98,13 +185,9 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     app.include_router(integrations_api)
     app.include_router(analytics_api)
     app.include_router(live_api)
+    app.include_router(ops_api)
+    app.include_router(mailbox_pages)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        async with app.state.db.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
 
     return app

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -32,16 +33,19 @@ app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
+DEMO_SEED_LOCK = 7_274_001  # pg_advisory_lock key: one demo seeds at a time
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")]
 
 
 def resolved_settings() -> Settings:
-    """Settings with a database URL: the configured one, or the embedded server's."""
+    """Settings with a database URL: the configured one, or the embedded server's (started or
+    joined; this process leaves it at exit, by a signal too, and the last one out stops it)."""
     settings = get_settings()
     if settings.database_url:
         return settings
-    from relaydesk.db.embedded import start_embedded
+    from relaydesk.db.embedded import exit_on_signal, start_embedded
 
+    exit_on_signal()
     return settings.model_copy(update={"database_url": start_embedded(settings.data_dir)})
 
 
@@ -93,45 +97,81 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+def _serve(settings: Settings, *, log_level: str, mailbox: Any = None) -> None:
+    """uvicorn until SIGTERM/SIGINT, then a graceful shutdown (ops/serving.py); the embedded
+    PostgreSQL, if this process started it, is kept up meanwhile and left at the end."""
+    from relaydesk.app import create_app
+    from relaydesk.db import embedded
+    from relaydesk.ops import logs, serving
+
+    logs.configure(settings.log_format)
+    server = embedded.current()
+    application = create_app(settings, embedded=server, mailbox=mailbox)
+    serving.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        grace_seconds=settings.shutdown_grace_seconds,
+        proxy_headers=True,
+        log_config=None,
+    )
+    if server is not None:
+        server.release()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Run the web server (migrates first)."""
-    import uvicorn
-
-    from relaydesk.app import create_app
-
+    """Run the web server (migrates first). SIGTERM or SIGINT stops it gracefully."""
     settings = resolved_settings()
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     _migrate(settings)
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=True
-    )
+    _serve(settings, log_level="info")
 
 
 @app.command()
 def worker() -> None:
-    """Run the job worker alone (summaries, deliveries, reminders); start any number of them."""
+    """Run the job worker alone (summaries, deliveries, reminders); start any number of them.
+
+    SIGTERM or SIGINT: no new jobs; the ones under way get RELAYDESK_SHUTDOWN_GRACE_SECONDS to finish,
+    then what is left gives its lease back so another worker resumes it at once."""
+    import signal
+
+    from relaydesk.db import embedded
+    from relaydesk.deliveries.email_switch import EMAIL_ON
+    from relaydesk.ops import logs
     from relaydesk.worker import Worker, default_queues
 
     settings = resolved_settings()
     _migrate(settings)
     assert settings.database_url
+    logs.configure(settings.log_format)
 
     async def main() -> None:
+        EMAIL_ON.set(bool(settings.smtp_url))  # reminders make email only with SMTP set up
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         db = Database(settings.database_url or "", pool_size=4)
         try:
-            await Worker(db, default_queues(settings), poll_seconds=settings.worker_poll_seconds).run()
+            await Worker(
+                db,
+                default_queues(settings),
+                poll_seconds=settings.worker_poll_seconds,
+                grace_seconds=settings.shutdown_grace_seconds,
+            ).run_until(stop)
         finally:
             await db.dispose()
 
-    typer.echo("worker running; Ctrl+C stops it")
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+    typer.echo("worker running; SIGTERM or Ctrl+C stops it gracefully")
+    asyncio.run(main())
+    server = embedded.current()
+    if server is not None:
+        server.release()
 
 
 @app.command()
@@ -140,9 +180,8 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Drop the demo account and seed it again.")] = False,
 ) -> None:
     """Migrate, seed a demo account (once), print the logins and serve."""
-    import uvicorn
-
     from relaydesk.demo import DEMO_PASSWORD, seed
+    from relaydesk.ops.locks import advisory_lock
 
     # Importing the app (the model SDKs behind it) takes seconds of CPU; do it while PostgreSQL
     # starts, migrates and seeds, which is mostly waiting on another process.
@@ -151,14 +190,60 @@ def demo(
     settings = settings.model_copy(update={"port": port or settings.port})
     _migrate(settings)
     assert settings.database_url
-    logins = asyncio.run(seed(settings.database_url, reset=reset))
+    # Two demos on one fresh data directory: the second waits here, then finds the account seeded.
+    with advisory_lock(settings.database_url, DEMO_SEED_LOCK):
+        logins = asyncio.run(seed(settings.database_url, reset=reset))
+    mailbox = None
+    if not settings.smtp_url:  # email goes to the demo's own mailbox, read at /mailbox
+        from relaydesk.mailbox.server import Mailbox
+
+        mailbox = Mailbox().start()
+        settings = settings.model_copy(update={"smtp_url": mailbox.smtp_url})
     url = settings.base_url()
     typer.echo(f"\nRelaydesk demo at {url}/login\n")
     for role, email in logins:
-        typer.echo(f"  {role:<18} {email:<26} password: {DEMO_PASSWORD}")
+        typer.echo(f"  {role:<18} {email:<28} password: {DEMO_PASSWORD}")
+    if mailbox is not None:
+        typer.echo(f"\n  Email the demo sends lands in its own mailbox: {url}/mailbox")
     typer.echo("")
-    create_app = app_module.result().create_app
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app_module.result()  # the import started above has finished before serve imports it again
+    _serve(settings, log_level="warning", mailbox=mailbox)
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (a pg_dump archive).")],
+) -> None:
+    """Back up the embedded database (pg_dump) and name the secret key needed to restore it."""
+    from relaydesk.ops import backup as backups
+
+    settings = resolved_settings()
+    assert settings.database_url
+    try:
+        note = backups.dump(settings, file)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+    typer.echo(note)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `relaydesk backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the current data without asking.")] = False,
+) -> None:
+    """Replace the database with a backup (pg_restore --clean); stop serve and workers first."""
+    from relaydesk.ops import backup as backups
+
+    settings = resolved_settings()
+    assert settings.database_url
+    if not yes:
+        typer.confirm("This replaces every account's data with the backup. Go on?", abort=True)
+    _migrate(settings)  # the roles and grants the dump refers to exist from the first migration
+    try:
+        note = backups.load(settings, file)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+    typer.echo(note)
 
 
 @account_app.command("create")

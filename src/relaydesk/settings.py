@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
 
     worker_poll_seconds: float = 2.0
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM/SIGINT, how long in-flight jobs may finish before their leases are released.",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics wants `Authorization: Bearer <token>`."
+    )
+    log_format: str = Field(default="text", description="text (the default) or json: one object a line.")
     run_worker: bool = Field(
         default=True,
         description="Run the job worker inside `serve` (off when separate "

@@ -151,11 +151,12 @@ async def test_worker_cancelled_mid_send_resends_the_same_webhook_id(
         await escalate(db, team.jane, session)
         sending = asyncio.create_task(first.run_once(db))
         await asyncio.to_thread(_wait, receiver.received, "the webhook")
-        sending.cancel()  # the worker dies here: sent, never recorded
+        sending.cancel()  # the worker is stopped here: sent, never recorded
         with pytest.raises(asyncio.CancelledError):
             await sending
         receiver.hold.set()
-        assert statuses(admin_conn)[0][2] == "sending"
+        # Stopped, not killed: it gave its lease back, so the next worker takes it now.
+        assert statuses(admin_conn)[0][2] == "pending"
 
         second = DeliveryQueue(settings)
         try:

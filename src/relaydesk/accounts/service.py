@@ -16,6 +16,7 @@ from relaydesk.accounts.passwords import MIN_LENGTH, hash_password, verify_passw
 from relaydesk.accounts.tokens import API_TOKEN_PREFIX, digest, new_secret
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound, TooManyRequests
+from relaydesk.metrics import count_login_failure
 
 
 def _now() -> datetime:
@@ -184,6 +185,7 @@ async def authenticate(
     if user is None or not verify_password(user.password_hash if user else None, password):
         uow.add(LoginAttempt(email=email.lower(), ip=ip))
         await uow.flush()
+        count_login_failure()
         return None
     await uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))
     return user

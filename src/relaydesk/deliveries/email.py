@@ -19,7 +19,7 @@ is permanent. A refused login is permanent until someone fixes the password.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -119,6 +119,20 @@ def build_message(
     return message
 
 
+class _Smtp(aiosmtplib.SMTP):
+    """aiosmtplib's client, telling the caller just before DATA: from then on the server may have
+    the message even if no reply arrives (the one window in which a resend could double it)."""
+
+    def __init__(self, *, before_data: Callable[[], Awaitable[None]] | None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._before_data = before_data
+
+    async def data(self, message: str | bytes, /, **kwargs: object) -> aiosmtplib.SMTPResponse:
+        if self._before_data is not None:
+            await self._before_data()
+        return await super().data(message, **kwargs)  # type: ignore[arg-type]
+
+
 async def send_email(
     config: SmtpConfig,
     *,
@@ -128,10 +142,12 @@ async def send_email(
     text: str,
     html: str | None,
     message_id: str | None = None,
+    before_data: Callable[[], Awaitable[None]] | None = None,
 ) -> Sent:
     """Send one message; `message_id` (e.g. from the delivery's idempotency key) keeps retries one thread.
 
-    Returns the Message-ID as `external_id`.
+    `before_data` is awaited after the envelope is accepted, before the DATA command. Returns the
+    Message-ID as `external_id`.
     """
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
@@ -146,8 +162,8 @@ async def send_email(
             f"The email could not be composed: {excerpt(str(exc), 160)}", retryable=False
         ) from exc
     try:
-        refused, _ = await aiosmtplib.send(
-            message,
+        client = _Smtp(
+            before_data=before_data,
             hostname=config.host,
             port=config.port,
             username=config.username,
@@ -157,6 +173,8 @@ async def send_email(
             timeout=config.timeout,
             validate_certs=config.validate_certs,
         )
+        async with client:  # what aiosmtplib.send does, with our client
+            refused, _ = await client.send_message(message)
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise _failure(exc, config) from exc
     detail = f"The SMTP server accepted the message for {len(recipients) - len(refused)} recipient(s)"

@@ -15,6 +15,19 @@ marker written into the first, `add_note_once`); a webhook receiver gets the sam
 and dedupes; an email goes again with the same Message-ID (many mail systems drop the copy, not
 all); Slack and Teams cannot tell, so a chat post may show twice. That is at-least-once, and
 only after a crash in that window.
+
+Email narrows that window. Just before DATA the attempt commits `data_attempt` (its number):
+before that point the SMTP server cannot have the message, so a retry of an attempt that never
+got there is certainly not a duplicate. A lease that ran out on a row whose `data_attempt` is the
+attempt in flight is *uncertain*: the server may have accepted it while nobody recorded the reply.
+We resend it, with the same Message-ID so receiving systems that keep them can drop the copy, and
+count it (relaydesk_delivery_uncertain_resends): SMTP has no way to ask a server whether it has a
+message, and for an escalation a late duplicate beats a lost alert.
+
+Stopping (SIGTERM): a send that is under way finishes within the worker's grace period and is
+recorded. Cancelled after that, it gives its lease back (`pending`, due now, another worker is
+woken), except an email past DATA: that one is waited for (the SMTP timeout bounds it), because
+cancelling it is exactly what would make it uncertain.
 """
 
 from __future__ import annotations
@@ -45,6 +58,7 @@ from relaydesk.integrations import service as integrations
 from relaydesk.integrations.models import Integration
 from relaydesk.integrations.schemas import KIND_LABELS
 from relaydesk.live.service import append_event
+from relaydesk.metrics import count_lease_released, count_uncertain_resend
 from relaydesk.psa.base import PsaClient, add_note_once
 from relaydesk.psa.clients import make_psa_client
 from relaydesk.settings import Settings
@@ -181,6 +195,14 @@ class DeliveryQueue:
                     uow, row, "The worker stopped while sending (its lease ran out) and no attempts are left"
                 )
                 continue
+            if row.status == "sending" and row.data_attempt == row.attempts:
+                count_uncertain_resend(row.channel)
+                log.warning(
+                    "delivery %s: attempt %d reached DATA and was never recorded; resending with the "
+                    "same Message-ID",
+                    row.id,
+                    row.attempts,
+                )
             integration = linked.get(row.integration_id) if row.integration_id else None
             secrets: dict[str, str] = {}
             if row.channel != "email":
@@ -252,30 +274,95 @@ class DeliveryQueue:
     # -- 2. send --------------------------------------------------------------------------------
 
     async def deliver(self, db: Database, job: Job, slots: asyncio.Semaphore | None = None) -> None:
-        sent: Sent | None = None
-        failure: DeliveryFailed | None = None
-        extra: dict[str, Any] = {}
+        handed_over = asyncio.Event()  # set once an email reached DATA (module docstring)
+        send = asyncio.ensure_future(self._attempt(db, job, handed_over))
         try:
-            sent, extra = await asyncio.wait_for(self._send(job), self.deadline)
+            sent, failure, extra = await asyncio.shield(send)
+        except asyncio.CancelledError:
+            if not handed_over.is_set():
+                send.cancel()
+                await asyncio.gather(send, return_exceptions=True)
+                await asyncio.shield(self._release(db, job))
+                raise
+            # Past DATA: let it finish and record what the server said, then stop.
+            log.info("delivery %s: the SMTP server has the message; waiting for its reply", job.id)
+            sent, failure, extra = await send
+            await asyncio.shield(self._record(db, job, sent, failure, extra))
+            raise
+        async with slots or contextlib.nullcontext():
+            # Shielded: a send that completed is recorded even when the worker is stopping.
+            await asyncio.shield(self._record(db, job, sent, failure, extra))
+
+    async def _attempt(
+        self, db: Database, job: Job, handed_over: asyncio.Event
+    ) -> tuple[Sent | None, DeliveryFailed | None, dict[str, Any]]:
+        try:
+            sent, extra = await asyncio.wait_for(self._send(job, db, handed_over), self.deadline)
+            return sent, None, extra
         except DeliveryFailed as exc:
-            failure = exc
+            return None, exc, {}
         except TimeoutError:
             failure = DeliveryFailed(
                 f"Sending did not finish within {self.deadline:g} s and was stopped", retryable=True
             )
+            return None, failure, {}
         except Exception as exc:  # a bug or a surprise in one delivery must not stop the others
             log.exception("delivery %s failed unexpectedly", job.id)
-            failure = DeliveryFailed(f"Unexpected error while sending: {type(exc).__name__}", retryable=True)
-        async with slots or contextlib.nullcontext():
-            await self._record(db, job, sent, failure, extra)
+            return (
+                None,
+                DeliveryFailed(f"Unexpected error while sending: {type(exc).__name__}", retryable=True),
+                {},
+            )
 
-    async def _send(self, job: Job) -> tuple[Sent, dict[str, Any]]:
+    async def _mark_data(self, db: Database, job: Job) -> None:
+        async with db.uow(job.account_id) as uow:
+            await uow.session.execute(
+                update(Delivery)
+                .where(Delivery.id == job.id, Delivery.status == "sending", Delivery.attempts == job.attempt)
+                .values(data_attempt=job.attempt)
+            )
+
+    async def _release(self, db: Database, job: Job) -> None:
+        """Give the lease back at shutdown: due now, and another worker is woken to take it."""
+        try:
+            async with db.uow(job.account_id) as uow:
+                released = await uow.scalar(
+                    update(Delivery)
+                    .where(
+                        Delivery.id == job.id, Delivery.status == "sending", Delivery.attempts == job.attempt
+                    )
+                    .values(
+                        status="pending",
+                        next_attempt_at=func.now(),
+                        updated_at=_now(),
+                        last_error="The worker stopped before this was sent; another worker takes it",
+                    )
+                    .returning(Delivery.id)
+                )
+                if released is not None:
+                    await deliveries.wake_delivery_workers(uow)
+        except Exception as exc:  # the lease still runs out: late, not lost
+            log.warning("delivery %s: could not give back its lease (%s)", job.id, exc)
+            return
+        if released is not None:
+            count_lease_released(self.name)
+
+    async def _send(
+        self, job: Job, db: Database | None = None, handed_over: asyncio.Event | None = None
+    ) -> tuple[Sent, dict[str, Any]]:
         cause = job.summary.likely_cause if job.summary and job.summary.ready else None
         shown = {"likely_cause": cause} if cause else {}
         if job.channel == "email":
             if self._smtp is None:
                 raise DeliveryFailed(self._smtp_problem, retryable=False)
             mail = messages.email(job.payload, base_url=self.base_url, to_name=job.payload.get("to_name"))
+
+            async def before_data() -> None:
+                if db is not None:
+                    await self._mark_data(db, job)
+                if handed_over is not None:
+                    handed_over.set()
+
             domain = self.settings.mail_from.rpartition("@")[2].strip(" >") or "relaydesk.invalid"
             sent = await send_email(
                 self._smtp,
@@ -286,6 +373,7 @@ class DeliveryQueue:
                 html=mail.html,
                 # Stable across retries, so a resend after a crash is recognisably the same message.
                 message_id=f"{job.id.hex}.relaydesk@{domain}",
+                before_data=before_data,
             )
             return sent, {}
         if job.channel == "slack":

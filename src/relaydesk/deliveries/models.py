@@ -57,6 +57,9 @@ class Delivery(IdMixin, TenantMixin, TimestampMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]
+    # The attempt whose email reached the DATA command: from then on the SMTP server may have it even
+    # when the attempt never recorded the reply, so a retry of that attempt is an uncertain resend.
+    data_attempt: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
 
 

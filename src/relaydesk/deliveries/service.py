@@ -21,6 +21,7 @@ from relaydesk.accounts.models import User
 from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import messages, sources
+from relaydesk.deliveries.email_switch import email_on
 from relaydesk.deliveries.models import Delivery, Reminder
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.integrations import service as integrations
@@ -85,6 +86,11 @@ async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) 
     await uow.session.execute(
         pg_insert(Delivery).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
+    await _wake(uow)
+
+
+async def wake_delivery_workers(uow: UnitOfWork) -> None:
+    """NOTIFY the workers (at commit) that a delivery is due now."""
     await _wake(uow)
 
 
@@ -176,7 +182,7 @@ async def enqueue_escalation(
     account = await integrations.delivery_settings(uow, account_id)
     key = f"escalation:{handoff_id}"
     drafts: list[_Draft] = []
-    if "escalation" in account.email_events:
+    if "escalation" in account.email_events and email_on():
         recipients = await _emails(uow, account_id, ids=recipient_ids, roles=WORKING_ROLES)
         drafts += [
             _Draft(
@@ -290,7 +296,7 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
     account = await integrations.delivery_settings(uow, account_id)
     key = f"unclaimed:{reminder.handoff_id}:{reminder.level}"
     drafts: list[_Draft] = []
-    if "unclaimed" in account.email_events:
+    if "unclaimed" in account.email_events and email_on():
         drafts += [
             _Draft(
                 channel="email",

@@ -67,7 +67,15 @@ class _Reset:
 
 
 RESET: Final = _Reset()
-Item = LiveEvent | _Reset
+
+
+class _Close:
+    def __repr__(self) -> str:
+        return "CLOSE"
+
+
+CLOSE: Final = _Close()  # the process is stopping: end the stream with a retry hint
+Item = LiveEvent | _Reset | _Close
 
 
 class Subscription:
@@ -104,6 +112,12 @@ class Subscription:
         except TimeoutError:
             return None
 
+    def close(self) -> None:
+        self.cut = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(CLOSE)
+
     def ready(self) -> list[Item]:
         """Whatever else is queued right now, without waiting."""
         items = []
@@ -134,6 +148,14 @@ class Hub:
     def __init__(self, *, queue_size: int = 256) -> None:
         self.queue_size = queue_size
         self.feeds: dict[uuid.UUID, AccountFeed] = {}
+        self.closing = False
+
+    def close_all(self) -> None:
+        """The process is stopping: every open stream ends, and new ones end at once."""
+        self.closing = True
+        for feed in list(self.feeds.values()):
+            for sub in list(feed.subscribers):
+                sub.close()
 
     def subscribe(self, account_id: uuid.UUID, user_id: uuid.UUID, role: str) -> Subscription:
         feed = self.feeds.get(account_id)

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import psycopg
 from fastapi import FastAPI
@@ -27,6 +28,8 @@ from relaydesk.db.uow import Database
 from relaydesk.db.urls import libpq_url
 from relaydesk.live import service
 from relaydesk.live.hub import AccountFeed, Hub, LiveEvent
+from relaydesk.metrics import observe_fanout_lag
+from relaydesk.ops.outage import OUTAGE, is_connection_error
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,10 @@ class Listener:
                 self.connected, self.backend_pid = False, None
                 delay = min(self.backoff[0] * 2**failures, self.backoff[1])
                 failures += 1
-                log.warning("live: LISTEN connection lost (%s); reconnecting in %.1f s", exc, delay)
+                if is_connection_error(exc):
+                    OUTAGE.failed(exc)  # one line for the whole outage (ops/outage.py)
+                else:
+                    log.warning("live: LISTEN connection lost (%s); reconnecting in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
 
     async def _listen(self, conn: psycopg.AsyncConnection) -> None:
@@ -182,6 +188,9 @@ class Listener:
                 delay = self.backoff[0]
                 if rows:
                     self.hub.publish(feed, [LiveEvent.from_row(e) for e in rows])
+                    now = datetime.now(UTC)
+                    for row in rows:
+                        observe_fanout_lag((now - row.created_at).total_seconds())
                     if len(rows) == self.batch:
                         feed.dirty = True
         finally:
@@ -194,7 +203,8 @@ async def live_feed(app: FastAPI) -> AsyncIterator[Listener]:
     settings = app.state.settings
     assert settings.database_url
     hub = Hub(queue_size=settings.live_queue_size)
-    listener = Listener(settings.database_url, app.state.db, hub)
+    # Reconnect at least every second: a restarted database is followed again at once.
+    listener = Listener(settings.database_url, app.state.db, hub, backoff=(0.1, 1.0))
     app.state.live_hub, app.state.live_listener = hub, listener
     await listener.start()
     try:

@@ -28,9 +28,10 @@ from starlette.types import Message, Send
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database
 from relaydesk.live import service
-from relaydesk.live.hub import RESET, Hub, LiveEvent, frame
+from relaydesk.live.hub import CLOSE, RESET, Hub, LiveEvent, frame
 from relaydesk.live.listener import Listener
 from relaydesk.live.models import Event
+from relaydesk.metrics import subscriber_closed, subscriber_opened
 from relaydesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,11 @@ class EventStreamResponse(StreamingResponse):
                 await aclose()  # unsubscribe now, not whenever the generator is collected
 
 
+def closing_frame(retry_ms: int) -> bytes:
+    """This process is stopping: reconnect (to another replica) after `retry_ms`, from the last id."""
+    return f": server stopping\nretry: {retry_ms}\n\n".encode()
+
+
 def reset_frame(seq: int, reason: str) -> bytes:
     """Tell the client to refetch its state, then continue after `seq` (its new Last-Event-ID)."""
     lines = f"id: {seq}\nevent: reset\n"
@@ -110,9 +116,13 @@ async def event_stream(
 ) -> AsyncIterator[bytes]:
     account_id = actor.account_id
     sub = hub.subscribe(account_id, actor.user_id, actor.role)
+    subscriber_opened()
     loop = asyncio.get_running_loop()
     try:
         yield f": relaydesk live\nretry: {config.retry_ms}\n\n".encode()
+        if hub.closing:
+            yield closing_frame(config.retry_ms)
+            return
         await listener.track(account_id)
         replay = after is not None
         if after is None:  # no position: live from now on
@@ -175,6 +185,9 @@ async def event_stream(
                 if it is RESET:
                     yield b"".join(chunk) + reset_frame(max(sub.feed.cursor or 0, sent), "overflow")
                     return
+                if it is CLOSE:
+                    yield b"".join(chunk) + closing_frame(config.retry_ms)
+                    return
                 assert isinstance(it, LiveEvent)
                 if it.seq > sent:  # at or below `sent`: already in the replay
                     chunk.append(it.frame)
@@ -184,3 +197,4 @@ async def event_stream(
                 ping_at = loop.time() + config.heartbeat
     finally:
         hub.unsubscribe(sub)
+        subscriber_closed()

@@ -12,6 +12,7 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
 from relaydesk.handoffs.models import Handoff
+from relaydesk.metrics import observe_model_call
 from relaydesk.summaries.llm import LlmCall
 from relaydesk.summaries.models import ModelRun
 
@@ -29,6 +30,7 @@ async def record_run(
     existing: ModelRun | None = None,
 ) -> ModelRun:
     """One row per model call: what was sent (already redacted), what came back, tokens, time, error."""
+    observe_model_call(purpose, run.latency_ms / 1000, run.error)
     row = existing or ModelRun(
         id=uuid.uuid4(),
         account_id=account_id,

@@ -12,6 +12,7 @@ from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.errors import NotAuthenticated, NotPermitted
+from relaydesk.ops.context import note_account
 from relaydesk.settings import Settings
 
 COOKIE = "relaydesk_session"
@@ -54,6 +55,7 @@ async def optional_actor(request: Request, uow: UowDep) -> Actor | None:
 async def current_actor(request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise NotAuthenticated("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    note_account(actor.account_id)  # for the request's log lines
     # Cookie-authenticated writes need the CSRF token (pages send it from a meta tag).
     if actor.via == "cookie" and request.method in UNSAFE:
         sent = request.headers.get(CSRF_HEADER, "")

@@ -45,6 +45,14 @@ def validation_message(exc: Any) -> str:
     return "; ".join(_describe(e) for e in exc.errors()) or "The form is invalid."
 
 
+async def unexpected_error(request: Request, exc: Exception, render_page_error: Any) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
+    if is_api(request):
+        return problem(500, "Internal error", detail)
+    return await render_page_error(request, 500, "Internal error", detail, None)
+
+
 def install(app: FastAPI, render_page_error: Any) -> None:
     async def relaydesk_error(request: Request, exc: RelaydeskError) -> Response:
         if is_api(request):
@@ -69,11 +77,7 @@ def install(app: FastAPI, render_page_error: Any) -> None:
         return await render_page_error(request, exc.status_code, title, detail, getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
-        if is_api(request):
-            return problem(500, "Internal error", detail)
-        return await render_page_error(request, 500, "Internal error", detail, None)
+        return await unexpected_error(request, exc, render_page_error)
 
     app.add_exception_handler(RelaydeskError, relaydesk_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]

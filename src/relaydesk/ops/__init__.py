@@ -1,0 +1,1 @@
+"""Running Relaydesk as a service: shutdown, database outages, health, metrics, logs, backups."""
