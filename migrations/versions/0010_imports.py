@@ -21,7 +21,7 @@ from alembic import op
 from relaydesk.db.rls import tenant_table
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
