@@ -11,6 +11,7 @@ from relaydesk.live.models import Event
 from relaydesk.notifications.models import Notification
 from relaydesk.sessions.models import Session, Step
 from relaydesk.summaries.models import ModelRun, SessionSuggestions, SummaryJob
+from relaydesk.summaries.search_index import SearchCorpus, SearchPosting, SearchTerm
 
 __all__ = [
     "Account",
@@ -28,6 +29,9 @@ __all__ = [
     "ModelRun",
     "Notification",
     "Reminder",
+    "SearchCorpus",
+    "SearchPosting",
+    "SearchTerm",
     "Session",
     "SessionSuggestions",
     "Step",

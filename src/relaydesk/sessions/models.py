@@ -24,6 +24,20 @@ class Session(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("length(btrim(problem_summary)) > 0", name="problem_summary"),
         Index("ix_sessions_account_status", "account_id", "status"),
+        # Imported history (migration 0010): all three marks or none; one row per vendor ticket.
+        CheckConstraint(
+            "(import_source IS NULL) = (import_vendor_id IS NULL) "
+            "AND (import_source IS NULL) = (imported_at IS NULL)",
+            name="import_marks",
+        ),
+        Index(
+            "uq_sessions_import",
+            "account_id",
+            "import_source",
+            "import_vendor_id",
+            unique=True,
+            postgresql_where=text("import_source IS NOT NULL"),
+        ),
         Index(
             "ix_sessions_search",
             "search_document",
@@ -49,6 +63,11 @@ class Session(IdMixin, TenantMixin, TimestampMixin, Base):
     # Kept by a database trigger when the session resolves (migration 0004); read by the similar-
     # session search. Deferred: nothing else needs it loaded.
     search_document: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
+    # Set only on sessions brought in by an import (relaydesk.imports): where from, and its id there.
+    import_source: Mapped[str | None] = mapped_column(String(40))
+    import_vendor_id: Mapped[str | None] = mapped_column(String(128))
+    import_technician: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime | None]
 
 
 class Step(IdMixin, TenantMixin, TimestampMixin, Base):
@@ -59,6 +78,8 @@ class Step(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint(f"outcome IN {OUTCOMES}", name="outcome"),
         CheckConstraint("length(btrim(action)) > 0", name="action"),
         Index("ix_steps_session_created", "session_id", "created_at"),
+        # The search trigger reads a session's steps under RLS: one probe (migration 0010).
+        Index("ix_steps_session_account", "session_id", "account_id"),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
