@@ -49,7 +49,7 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = cast(bytes, envelope.original_content or envelope.content)
-        message = cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
+        message: EmailMessage = message_from_bytes(raw, policy=policy.default)
         self.mailbox.add(str(envelope.mail_from), list(envelope.rcpt_tos), message)
         return "250 2.0.0 Message accepted"
 
