@@ -269,7 +269,11 @@ async def test_offline_suggestions_at_once(client: httpx.AsyncClient, db: Databa
     body = response.json()
     assert body["engine"] == "offline" and body["model_available"] is False
     assert len(body["suggested_steps"]) == 1 and "MTU to 1400" in body["suggested_steps"][0]
-    assert body["confidence"] == "medium" and len(body["similar_sessions"]) == 2
+    # Two resolved sessions fixed the same way, well ahead of the unrelated one (listed, judged weak).
+    assert body["confidence"] == "high"
+    vpn = [s for s in body["similar_sessions"] if "VPN" in s["problem"]]
+    assert len(vpn) == 2 and vpn[0]["strength"] != "weak"
+    assert all(s["strength"] == "weak" for s in body["similar_sessions"] if "Printer" in s["problem"])
     assert body["likely_cause"].startswith("Probably the same as a resolved session")
 
 

@@ -80,10 +80,11 @@ async def test_offline_only_goes_straight_to_ready(
 
     summary = await summary_of(db, handoff)
     assert summary.state == "ready" and summary.engine == "offline" and summary.fallback_reason is None
-    assert summary.confidence == "medium" and summary.suggested_steps
+    # Two resolved VPN sessions fixed the same way: a close, confirmed match.
+    assert summary.confidence == "high" and summary.suggested_steps
     assert (await load_handoff(db, handoff)).summary_state == "ready"
     assert summary_events(admin_conn, handoff) == [
-        {"stage": "ready", "engine": "offline", "confidence": "medium", "fallback_reason": None}
+        {"stage": "ready", "engine": "offline", "confidence": "high", "fallback_reason": None}
     ]
     assert model_runs(admin_conn, handoff) == []
 
@@ -400,7 +401,7 @@ async def test_a_draft_that_keeps_failing_still_reaches_ready(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("search index unavailable")
 
-    monkeypatch.setattr(summaries, "handoff_material", broken)
+    monkeypatch.setattr(jobs, "handoff_material", broken)
     monkeypatch.setattr(jobs, "RETRY_AFTER_SECONDS", 0.1)
     queue = SummaryQueue(config=None)
     for attempt in range(1, MAX_ATTEMPTS + 1):

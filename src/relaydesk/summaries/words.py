@@ -90,7 +90,9 @@ def capital(text: str) -> str:
 def lower_first(text: str) -> str:
     # Keep acronyms and names ("VPN", "Outlook", "SaRA") as typed.
     first = text.split(" ", 1)[0]
-    if len(first) > 1 and (any(c.isupper() for c in first[1:]) or not first.isalpha()):
+    if len(first) > 1 and (
+        any(c.isupper() for c in first[1:]) or not first.replace("-", "").replace("'", "").isalpha()
+    ):
         return text
     if first in _PROPER:
         return text
