@@ -101,6 +101,37 @@ def dump(settings: Settings, file: Path) -> str:
     )
 
 
+def _server_version(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return int(conn.info.server_version)
+
+
+def _restore(url: str, dumped: Path) -> None:
+    options = ["--clean", "--if-exists", "--no-owner"]
+    if _server_version(url) >= 170000:
+        _run([_bin("pg_restore"), *options, "--single-transaction", "-d", url, str(dumped)], "pg_restore")
+        return
+    # An older server (RELAYDESK_DATABASE_URL): pg_restore 18 sets transaction_timeout, which it does
+    # not know. Restore through the SQL script without that one line, in one transaction.
+    script = subprocess.run(
+        [_bin("pg_restore"), *options, "-f", "-", str(dumped)], capture_output=True, text=True, timeout=3600
+    )
+    if script.returncode != 0:
+        raise BackupError(f"pg_restore failed: {script.stderr.strip()[-300:]}")
+    sql = "\n".join(
+        line for line in script.stdout.splitlines() if not line.startswith("SET transaction_timeout")
+    )
+    done = subprocess.run(
+        [_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", url],
+        input=sql,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"restore failed: {done.stderr.strip()[-300:]}")
+
+
 def load(settings: Settings, file: Path) -> str:
     """Replace the database's contents with the backup's and put its secret key in place."""
     assert settings.database_url
@@ -132,20 +163,7 @@ def load(settings: Settings, file: Path) -> str:
             )
         dumped = Path(scratch) / "database.dump"
         dumped.write_bytes(archive.extractfile("database.dump").read())  # type: ignore[union-attr]
-        url = libpq_url(settings.database_url)
-        _run(
-            [
-                _bin("pg_restore"),
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                "-d",
-                url,
-                str(dumped),
-            ],
-            "pg_restore",
-        )
+        _restore(libpq_url(settings.database_url), dumped)
     note = f"restored {file} (schema {manifest.get('revision')})"
     if key is not None:
         if settings.secret_key and settings.secret_key != key:
