@@ -10,6 +10,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relaydesk.outbound.policy import parse_allow_list
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELAYDESK_", extra="ignore")
@@ -72,9 +74,20 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="A `sending` row older than this is retried (its worker died)."
     )
     delivery_batch: int = Field(default=32, ge=1, le=500)
+    outbound_allow_hosts: str = Field(
+        default="",
+        description="Internal hosts outbound requests may reach (invariant 9), for an on-premises PSA: "
+        "host, host:port, an IP or a CIDR network, separated by commas. Empty: public addresses only.",
+    )
     psa_summary_wait_seconds: float = Field(
         default=45.0, ge=0, description="How long an escalation's PSA note waits for the finished summary."
     )
+
+    @field_validator("outbound_allow_hosts")
+    @classmethod
+    def _valid_allow_list(cls, value: str) -> str:
+        parse_allow_list(value)  # a typo fails at startup, not at the first send
+        return value
 
     @field_validator("smtp_url")
     @classmethod

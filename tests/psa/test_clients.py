@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from relaydesk.deliveries.outcome import DeliveryFailed
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa import autotask
 from relaydesk.psa.autotask import AutotaskClient
 from relaydesk.psa.base import (

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from relaydesk.deliveries.outcome import DeliveryFailed
+from relaydesk.outbound.outcome import DeliveryFailed
 
 if TYPE_CHECKING:
     import httpx

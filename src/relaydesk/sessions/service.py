@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from relaydesk.accounts.actor import Actor
@@ -13,6 +13,7 @@ from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
+from relaydesk.sessions.access import visible_to
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -22,18 +23,6 @@ from relaydesk.sessions.schemas import (
     StepCreate,
     StepOut,
 )
-
-
-def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """Who may read a session: owner, assignee, admins and owners, and, while it waits in the
-    escalation queue, any engineer of the account (the pickup screen needs it before the claim)."""
-    rule = and_(Session.account_id == actor.account_id)
-    if actor.is_manager:
-        return rule
-    mine = or_(Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id)
-    if actor.at_least("engineer"):
-        mine = or_(mine, Session.status == "escalated")
-    return and_(rule, mine)
 
 
 async def get_session(
