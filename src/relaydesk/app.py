@@ -25,6 +25,7 @@ from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
+from relaydesk.web.headers import SecurityHeaders
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
 
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, *, background: list[Background]
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
     problems.install(app, _render_page_error)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: the headers go on every response, the BodyLimit's 413 included.
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
 
     app.include_router(accounts_api)
     app.include_router(sessions_api)

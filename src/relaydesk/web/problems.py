@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaydesk.errors import RelaydeskError
+from relaydesk.web.headers import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,15 @@ def install(app: FastAPI, render_page_error: Any) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
         if is_api(request):
-            return problem(500, "Internal error", detail)
-        return await render_page_error(request, 500, "Internal error", detail, None)
+            response: Response = problem(500, "Internal error", detail)
+        else:
+            response = await render_page_error(request, 500, "Internal error", detail, None)
+        # This handler runs outside the middleware (Starlette's ServerErrorMiddleware), so the
+        # security headers are set here too.
+        hsts = bool(getattr(getattr(request.app.state, "settings", None), "secure_cookies", False))
+        for name, value in security_headers(request.url.path, hsts=hsts):
+            response.headers[name.decode()] = value.decode()
+        return response
 
     app.add_exception_handler(RelaydeskError, relaydesk_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
