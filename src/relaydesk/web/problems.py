@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -46,6 +47,17 @@ def validation_message(exc: Any) -> str:
     return "; ".join(_describe(e) for e in exc.errors()) or "The form is invalid."
 
 
+def _stack(exc: BaseException) -> str:
+    """The traceback of `exc` and its causes without any exception message."""
+    parts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 5:
+        frames = "".join(traceback.format_list(traceback.extract_tb(seen.__traceback__)))
+        parts.append(f"{frames}{type(seen).__module__}.{type(seen).__qualname__}")
+        seen = seen.__cause__ or seen.__context__
+    return "\nwhile handling, or caused by:\n".join(reversed(parts))
+
+
 def install(app: FastAPI, render_page_error: Any) -> None:
     async def relaydesk_error(request: Request, exc: RelaydeskError) -> Response:
         if is_api(request):
@@ -70,7 +82,10 @@ def install(app: FastAPI, render_page_error: Any) -> None:
         return await render_page_error(request, exc.status_code, title, detail, getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # At error level the exception types and where they came from, never their messages: a
+        # database error quotes the values people typed. The messages go to debug.
+        log.error("unhandled error on %s %s\n%s", request.method, request.url.path, _stack(exc))
+        log.debug("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
         if is_api(request):
             response: Response = problem(500, "Internal error", detail)
