@@ -103,7 +103,7 @@ def serve(
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     _migrate(settings)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=True
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False
     )
 
 
@@ -148,7 +148,9 @@ def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = 
     for role, email in logins:
         typer.echo(f"  {role:<16} {email:<28} password: {DEMO_PASSWORD}")
     typer.echo("")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", proxy_headers=False
+    )
 
 
 @account_app.command("create")

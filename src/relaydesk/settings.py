@@ -10,6 +10,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relaydesk.accounts.clientip import parse_proxies
 from relaydesk.outbound.policy import parse_allow_list
 
 
@@ -32,6 +33,16 @@ class Settings(BaseSettings):
     session_days: int = 14
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    login_locked_delay_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Wait before checking a locked email's password from a new address.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks, comma "
+        "separated). Empty: the connecting address is the client.",
+    )
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
 
@@ -87,6 +98,12 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_allow_list(cls, value: str) -> str:
         parse_allow_list(value)  # a typo fails at startup, not at the first send
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_proxies(value)
         return value
 
     @field_validator("smtp_url")

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from relaydesk.accounts.actor import ROLE_RANK, Actor
@@ -152,35 +152,73 @@ async def delete_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> User
 # --- login and web sessions ----------------------------------------------------------------
 
 
-async def _check_rate_limit(uow: UnitOfWork, email: str, ip: str, *, max_failures: int, window: int) -> None:
-    since = _now() - timedelta(seconds=window)
-    by_email = await uow.scalar(
-        select(func.count()).where(LoginAttempt.email == email.lower(), LoginAttempt.at > since)
+# A locked email still lets an address with (almost) no failures of its own try, slowly: the owner
+# signing in from their own desk while someone else guesses from elsewhere is not locked out.
+LOCKED_PAIR_TRIES = 2
+
+_COUNT_AND_RECORD = text(
+    """
+    WITH counts AS (
+        SELECT count(*) FILTER (WHERE email = :email) AS by_email,
+               count(*) FILTER (WHERE email = :email AND ip = :ip) AS by_pair,
+               count(*) FILTER (WHERE ip = :ip) AS by_ip
+        FROM login_attempts
+        WHERE (email = :email OR ip = :ip) AND at > :since
+    ), recorded AS (
+        INSERT INTO login_attempts (email, ip)
+        SELECT :email, :ip FROM counts
+        WHERE by_ip < :ip_max AND (by_email < :max OR by_pair < :locked_pair)
+        RETURNING 1
     )
-    by_ip = await uow.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at > since))
-    if by_email >= max_failures or by_ip >= max_failures * 4:
+    SELECT by_email, (SELECT count(*) FROM recorded) AS admitted FROM counts
+    """
+)
+
+
+async def admit_login_attempt(
+    uow: UnitOfWork, *, email: str, ip: str, max_failures: int, window: int
+) -> bool:
+    """Count this attempt against the limits before the password is checked; True when the email
+    is locked and the attempt is let through only because its address has few failures (the
+    caller then waits a short delay). Raises TooManyRequests when the attempt is refused.
+
+    Every attempt is recorded as a failure up front and a successful sign-in clears them, so
+    parallel attempts cannot all pass one count: under a per-email transaction lock, one
+    statement counts and records. Commit before checking the password, so the next attempt's
+    count sees this one (the lock is held for milliseconds, never across the password hash).
+    Limits per window: `max_failures` per email and per email+address, 4x that per address.
+    """
+    email = email.strip().lower()
+    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"login:{email}"})
+    row = (
+        await uow.session.execute(
+            _COUNT_AND_RECORD,
+            {
+                "email": email,
+                "ip": ip,
+                "since": _now() - timedelta(seconds=window),
+                "max": max_failures,
+                "ip_max": max_failures * 4,
+                "locked_pair": min(LOCKED_PAIR_TRIES, max_failures),
+            },
+        )
+    ).one()
+    if not row.admitted:
         minutes = max(1, window // 60)
         raise TooManyRequests(
             f"Too many failed sign-ins. Wait {minutes} minutes and try again, or ask an admin to reset your "
             "password.",
             headers={"Retry-After": str(window)},
         )
+    return bool(row.by_email >= max_failures)
 
 
-async def authenticate(
-    uow: UnitOfWork, *, email: str, password: str, ip: str, max_failures: int = 5, window: int = 900
-) -> User | None:
-    """Check a password login; on success the unit of work is scoped to the user's account.
-
-    A failure returns None rather than raising, so the caller commits the recorded attempt
-    (the rate limit counts it) before telling the person.
-    """
+async def authenticate(uow: UnitOfWork, *, email: str, password: str) -> User | None:
+    """Check a password login (after `admit_login_attempt`); on success the unit of work is scoped
+    to the user's account and the email's recorded attempts are cleared."""
     email = email.strip()
-    await _check_rate_limit(uow, email, ip, max_failures=max_failures, window=window)
     user = await find_user_by_email(uow, email)
     if user is None or not verify_password(user.password_hash if user else None, password):
-        uow.add(LoginAttempt(email=email.lower(), ip=ip))
-        await uow.flush()
         return None
     await uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))
     return user
