@@ -151,8 +151,6 @@ def demo(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = 
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning", proxy_headers=False
     )
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning", proxy_headers=False
-    )
 
 
 @account_app.command("create")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -94,3 +95,28 @@ async def test_forwarded_for_from_a_stranger_does_not_reset_the_count(
         assert (await sign_in(client, member.user.email, "guess")).status_code == 401
     client.headers["X-Forwarded-For"] = "203.0.113.99"
     assert (await sign_in(client, member.user.email, PASSWORD)).status_code == 429
+
+
+async def test_adding_an_email_of_another_account_reveals_nothing(
+    client: httpx.AsyncClient, db: Database, admin_conn: Any
+) -> None:
+    mine = await make_account(db)
+    owner = await make_user(db, mine, role="owner", password=None)
+    theirs = await make_account(db)
+    elsewhere = await make_user(db, theirs, email="carol@other-msp.example", password=None)
+    body = {"name": "Carol", "role": "engineer", "password": None}
+
+    fresh = await client.post(
+        "/api/v1/users", headers=owner.headers, json={**body, "email": "new@msp.example"}
+    )
+    taken = await client.post(
+        "/api/v1/users", headers=owner.headers, json={**body, "email": "Carol@Other-MSP.example"}
+    )
+    assert fresh.status_code == taken.status_code == 201, taken.text
+    assert set(fresh.json()) == set(taken.json())
+    assert taken.json()["account_id"] == str(mine.id)
+    # The safe outcome: nothing stored in either account, the other user untouched.
+    rows = admin_conn.execute(
+        "SELECT account_id, name FROM users WHERE lower(email) = 'carol@other-msp.example'"
+    ).fetchall()
+    assert rows == [(theirs.id, elsewhere.user.name)]

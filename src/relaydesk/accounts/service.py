@@ -75,11 +75,7 @@ async def find_user_by_email(uow: UnitOfWork, email: str) -> User | None:
     return await uow.session.get(User, found[0].user_id)
 
 
-async def add_user(
-    uow: UnitOfWork, account_id: uuid.UUID, *, email: str, name: str, role: str, password: str | None
-) -> User:
-    """Add a user to an account. The unit of work must be scoped to that account."""
-    email = email.strip()
+def _check_new_user(*, email: str, name: str, role: str, password: str | None) -> None:
     if role not in ROLE_RANK:
         raise BadInput(f"Unknown role {role!r}; use one of owner, admin, engineer, viewer.")
     if not name.strip():
@@ -88,6 +84,14 @@ async def add_user(
         raise BadInput(f"{email!r} is not an email address.")
     if password is not None and len(password) < MIN_LENGTH:
         raise BadInput(f"Passwords need at least {MIN_LENGTH} characters.")
+
+
+async def add_user(
+    uow: UnitOfWork, account_id: uuid.UUID, *, email: str, name: str, role: str, password: str | None
+) -> User:
+    """Add a user to an account. The unit of work must be scoped to that account."""
+    email = email.strip()
+    _check_new_user(email=email, name=name, role=role, password=password)
     taken = await uow.scalar(text("SELECT user_id FROM relaydesk_find_user_by_email(:e)"), {"e": email})
     if taken is not None:
         raise Conflict(f"A user with the email {email} already exists.")
@@ -110,9 +114,33 @@ async def add_user(
 async def create_user(
     uow: UnitOfWork, actor: Actor, *, email: str, name: str, role: str, password: str | None
 ) -> User:
+    """Add a user to the actor's account.
+
+    An email is unique across the installation (sign-in needs no account picker), so an address
+    already used in *another* account cannot be added. Saying so would tell this account's admins
+    that the other account exists and who works there. Instead the answer is the one a new user
+    gets, and the safe outcome happens: nothing is stored, no one is emailed, the other account's
+    user is untouched. The admin will not find the user in their list; that is the price, and it
+    says no more than a typo would. An address taken in the admin's own account still answers
+    409 "already exists": they can see their own users anyway.
+    """
     actor.require("admin", "manage users")
     if role == "owner" and actor.role != "owner":
         raise BadInput("Only an owner can add another owner.")
+    found = await uow.rows(
+        text("SELECT user_id, account_id FROM relaydesk_find_user_by_email(:e)"), {"e": email.strip()}
+    )
+    if found and found[0].account_id != actor.account_id:
+        _check_new_user(email=email.strip(), name=name, role=role, password=password)
+        return User(
+            id=uuid.uuid4(),
+            account_id=actor.account_id,
+            email=email.strip(),
+            name=name.strip(),
+            role=role,
+            email_notifications=True,
+            created_at=_now(),
+        )  # never added to the unit of work: not stored
     return await add_user(uow, actor.account_id, email=email, name=name, role=role, password=password)
 
 
