@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaydesk.errors import RelaydeskError
@@ -17,6 +18,46 @@ from relaydesk.web.headers import security_headers
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://relaydesk.dev/problems/"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every JSON API error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="For 422: each field that was refused and why."
+    )
+
+
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+_ERRORS = {
+    400: "Bad request",
+    401: "Not signed in: no or an unknown Bearer token or session cookie",
+    403: "Not permitted for this role, or a missing CSRF token on a cookie request",
+    404: "No such object in your account (another account's objects are never confirmed)",
+    409: "Conflict with the current state (e.g. already claimed, naming who and when)",
+    413: "The body is over the size limit",
+    422: "Invalid input; `errors` names each field",
+    429: "Too many requests; see Retry-After",
+    500: "Internal error; nothing was saved",
+    502: "The PSA did not answer usefully (ticket lookups)",
+    503: "Live updates are not running in this process",
+}
+
+
+def problem_responses(*extra: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an API router: every error as application/problem+json."""
+    described = {**_ERRORS, **dict(extra)}
+    return {
+        code: {"description": text, "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
+        for code, text in sorted(described.items())
+    }
+
+
+RESPONSES = problem_responses()
 
 
 def is_api(request: Request) -> bool:
