@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # schemathesis over the whole OpenAPI document against a real `relaydesk serve` on loopback, once
 # as an engineer and once as an owner, with a fresh database. Prints schemathesis' own summary;
-# the run fails if any check fails (server errors, undocumented status codes or content types,
-# responses that do not match their schema).
+# the run fails if a check fails: by default server errors, and status codes or content types the
+# document does not declare (CHECKS=all for every check schemathesis has).
 #
 #   RELAYDESK_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres scripts/schemathesis.sh
 #
@@ -53,7 +53,7 @@ for who in engineer owner; do
   echo "=== schemathesis as $who ==="
   "$ST" run "http://127.0.0.1:$PORT/api/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
-    --checks all \
+    --checks "${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance}" \
     --max-examples "${MAX_EXAMPLES:-30}" \
     --request-timeout 10 \
     --no-color \
