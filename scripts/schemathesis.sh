@@ -42,13 +42,15 @@ ENGINEER=$(token eng@fuzz.example)
 
 $PY -m relaydesk.cli serve --port "$PORT" >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+up=""
+for _ in $(seq 1 300); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && { up=1; break; }
   sleep 0.3
 done
+[ -n "$up" ] || { echo "relaydesk serve did not come up:"; cat "$WORK/serve.log"; exit 1; }
 
 status=0
-for who in engineer owner; do
+for who in ${ROLES:-engineer owner}; do
   [ "$who" = owner ] && TOKEN=$OWNER || TOKEN=$ENGINEER
   echo "=== schemathesis as $who ==="
   "$ST" run "http://127.0.0.1:$PORT/api/openapi.json" \

@@ -115,7 +115,7 @@ async def test_variants_of_an_escalation_are_fetched_when_their_tab_opens(
     await page.goto(f"{live_server}/sessions/{session.id}")
 
     await page.click("#tab-email_draft")
-    await page.wait_for_function("document.getElementById('text-email_draft').value.length > 0")
+    await page.wait_for_function("() => document.getElementById('text-email_draft').value.length > 0")
 
     assert (await page.input_value("#text-email_draft")).startswith("Subject: Your issue has been fixed")
     assert "Made by template (offline)." in await page.inner_text("#panel-email_draft [data-engine]")
