@@ -24,6 +24,7 @@ from relaydesk.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP_TABLES = {"alembic_version"}
+LOOPBACK_ALLOWED = "127.0.0.1,localhost,::1"
 
 
 def _server_url() -> str:
@@ -116,8 +117,11 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     # The job worker is off: tests that need it run it themselves, so nothing races them.
+    # The vendor fakes listen on loopback, which outbound requests may reach only when allowed
+    # (invariant 9); tests of the refusal use settings without this.
     return Settings(
         database_url=database_url,
+        outbound_allow_hosts=LOOPBACK_ALLOWED,
         data_dir=tmp_path,
         secret_key="test-secret-key",
         public_url="http://relaydesk.test",

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
@@ -37,6 +37,8 @@ from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
+from relaydesk.web.headers import SecurityHeaders
+from relaydesk.web.nul import reject_nul
 from relaydesk.web.pages import WORKSPACE
 from relaydesk.web.pages import router as pages
 from relaydesk.web.templating import STATIC_DIR, render
@@ -161,6 +163,8 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Before any route: a NUL in request data is a 422 naming the field, not a 500 in the query.
+        dependencies=[Depends(reject_nul)],
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
@@ -173,18 +177,20 @@ def create_app(
         app.add_exception_handler(lost, _database_lost)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(_EmailSwitch, on=bool(settings.smtp_url))
-    app.add_middleware(RequestContext)  # outermost: every response gets its X-Request-ID
+    app.add_middleware(RequestContext)  # every response gets its X-Request-ID
+    # Added last, so outermost: the headers go on every response, the BodyLimit's 413 included.
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
 
-    app.include_router(accounts_api)
-    app.include_router(sessions_api)
-    app.include_router(handoffs_api)
-    app.include_router(feedback_api)
-    app.include_router(summaries_api)
-    app.include_router(notifications_api)
-    app.include_router(deliveries_api)
-    app.include_router(integrations_api)
-    app.include_router(analytics_api)
-    app.include_router(live_api)
+    app.include_router(accounts_api, responses=problems.RESPONSES)
+    app.include_router(sessions_api, responses=problems.RESPONSES)
+    app.include_router(handoffs_api, responses=problems.RESPONSES)
+    app.include_router(feedback_api, responses=problems.RESPONSES)
+    app.include_router(summaries_api, responses=problems.RESPONSES)
+    app.include_router(notifications_api, responses=problems.RESPONSES)
+    app.include_router(deliveries_api, responses=problems.RESPONSES)
+    app.include_router(integrations_api, responses=problems.RESPONSES)
+    app.include_router(analytics_api, responses=problems.RESPONSES)
+    app.include_router(live_api, responses=problems.RESPONSES)
     app.include_router(ops_api)
     app.include_router(mailbox_pages)
     app.include_router(pages)

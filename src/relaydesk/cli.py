@@ -113,7 +113,8 @@ def _serve(settings: Settings, *, log_level: str, mailbox: Any = None) -> None:
         port=settings.port,
         log_level=log_level,
         grace_seconds=settings.shutdown_grace_seconds,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, only from RELAYDESK_TRUSTED_PROXIES (web/clientip).
+        proxy_headers=False,
         log_config=None,
     )
     if server is not None:

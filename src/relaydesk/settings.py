@@ -10,6 +10,9 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relaydesk.accounts.clientip import parse_proxies
+from relaydesk.outbound.policy import parse_allow_list
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELAYDESK_", extra="ignore")
@@ -30,6 +33,16 @@ class Settings(BaseSettings):
     session_days: int = 14
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    login_locked_delay_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Wait before checking a locked email's password from a new address.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks, comma "
+        "separated). Empty: the connecting address is the client.",
+    )
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
 
@@ -87,9 +100,26 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="A `sending` row older than this is retried (its worker died)."
     )
     delivery_batch: int = Field(default=32, ge=1, le=500)
+    outbound_allow_hosts: str = Field(
+        default="",
+        description="Internal hosts outbound requests may reach (invariant 9), for an on-premises PSA: "
+        "host, host:port, an IP or a CIDR network, separated by commas. Empty: public addresses only.",
+    )
     psa_summary_wait_seconds: float = Field(
         default=45.0, ge=0, description="How long an escalation's PSA note waits for the finished summary."
     )
+
+    @field_validator("outbound_allow_hosts")
+    @classmethod
+    def _valid_allow_list(cls, value: str) -> str:
+        parse_allow_list(value)  # a typo fails at startup, not at the first send
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_proxies(value)
+        return value
 
     @field_validator("smtp_url")
     @classmethod

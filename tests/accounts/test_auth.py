@@ -157,15 +157,19 @@ async def test_logout_ends_the_session_and_a_stale_cookie_goes_to_login(
     assert api.status_code == 401
 
 
-async def test_a_forged_logout_does_not_end_the_session(client: httpx.AsyncClient, db: Database) -> None:
+async def test_logout_without_a_csrf_token_still_ends_the_server_session(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """A sign-out that only dropped the browser's cookie would leave a copied cookie working."""
     await signed_in_engineer(client, db)
     cookie = client.cookies[COOKIE]
 
-    out = await client.post("/logout", data={"csrf_token": "forged"})
-    assert out.status_code == 303  # the browser forgets its cookie either way
+    out = await client.post("/logout", data={})
+    assert out.status_code == 303 and COOKIE not in client.cookies
 
     client.cookies.set(COOKIE, cookie)
-    assert (await client.get("/sessions")).status_code == 200  # but the server session lives on
+    assert (await client.get("/sessions")).status_code == 303  # the server session is gone too
+    assert (await client.get("/api/v1/me")).status_code == 401
 
 
 # --- CSRF -----------------------------------------------------------------------------------------

@@ -305,9 +305,13 @@ async def test_psa_ticket_lookup(
         headers=team.ada.headers,
         json={"settings": {"private_key": "wrong"}},
     )
-    refused = await client.get("/api/v1/psa/tickets/4711", headers=team.jane.headers)
+    refused = await client.get("/api/v1/psa/tickets/4711", headers=team.ada.headers)
     assert refused.status_code == 502 and "Unauthorized" in refused.json()["detail"]
     assert "wrong" not in refused.text
+    # Engineers get a generic line: only admins see integration errors in full.
+    generic = await client.get("/api/v1/psa/tickets/4711", headers=team.jane.headers)
+    assert generic.status_code == 502 and "Unauthorized" not in generic.text
+    assert "admin" in generic.json()["detail"]
 
     await client.delete(f"/api/v1/integrations/{psa['id']}", headers=team.ada.headers)
     await connect(

@@ -13,16 +13,16 @@ import pytest
 from standardwebhooks import Webhook
 
 from relaydesk.deliveries.email import SmtpConfig, send_email
-from relaydesk.deliveries.outcome import (
+from relaydesk.deliveries.slack import post_slack, slack_escalation_message
+from relaydesk.deliveries.teams import post_teams, teams_escalation_card
+from relaydesk.deliveries.webhook import generate_secret, post_webhook, sign
+from relaydesk.outbound.outcome import (
     DeliveryFailed,
     Sent,
     is_retryable_status,
     parse_retry_after,
     send_request,
 )
-from relaydesk.deliveries.slack import post_slack, slack_escalation_message
-from relaydesk.deliveries.teams import post_teams, teams_escalation_card
-from relaydesk.deliveries.webhook import generate_secret, post_webhook, sign
 from tests.fakes.server import LocalServer, free_port, serving
 from tests.fakes.slack import FakeSlack, block_errors
 from tests.fakes.smtp import FakeSmtp

@@ -88,6 +88,7 @@ async def test_worker_process_killed_mid_send_does_not_double_the_psa_note(
         "RELAYDESK_WORKER_POLL_SECONDS": "0.2",
         "RELAYDESK_DELIVERY_LEASE_SECONDS": "3",
         "RELAYDESK_PSA_SUMMARY_WAIT_SECONDS": "0",
+        "RELAYDESK_OUTBOUND_ALLOW_HOSTS": delivery_settings.outbound_allow_hosts,
         "RELAYDESK_LLM_MODEL": "",
     }
     worker = await asyncio.create_subprocess_exec(

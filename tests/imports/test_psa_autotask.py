@@ -10,10 +10,10 @@ import psycopg
 import pytest
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.imports import psa_autotask
 from relaydesk.imports.psa import import_psa
 from relaydesk.imports.psa_autotask import AutotaskHistory
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.autotask import clear_zone_cache
 from relaydesk.psa.base import AutotaskConfig
 from tests.factories import make_account, make_user

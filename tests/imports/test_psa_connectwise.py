@@ -14,12 +14,12 @@ import psycopg
 import pytest
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.imports import psa_connectwise
 from relaydesk.imports.psa import import_psa
 from relaydesk.imports.psa_connectwise import ConnectWiseHistory
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import ConnectWiseConfig
 from tests.factories import make_account, make_user
 from tests.fakes import connectwise as cw

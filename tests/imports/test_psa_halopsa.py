@@ -10,10 +10,10 @@ import psycopg
 import pytest
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.imports import psa_halopsa
 from relaydesk.imports.psa import import_psa
 from relaydesk.imports.psa_halopsa import HaloPsaHistory
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import HaloPsaConfig
 from tests.factories import make_account, make_user
 from tests.fakes import halopsa as halo

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from relaydesk.deliveries.outcome import DeliveryFailed
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa import autotask
 from relaydesk.psa.autotask import AutotaskClient
 from relaydesk.psa.base import (

@@ -10,8 +10,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.integrations.service import psa_config
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.autotask import AutotaskClient
 from relaydesk.psa.base import AutotaskConfig, NoteRef, add_note_once
 from relaydesk.psa.connectwise import PAGE_SIZE, ConnectWiseClient

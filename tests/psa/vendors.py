@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from relaydesk.deliveries.outcome import DeliveryFailed
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import AutotaskConfig, ConnectWiseConfig, HaloPsaConfig
 from relaydesk.psa.halopsa import HaloPsaClient
 from tests.fakes import autotask as at

@@ -120,7 +120,7 @@ async def test_variants_of_an_escalation_are_fetched_when_their_tab_opens(
     await page.goto(f"{live_server}/sessions/{session.id}")
 
     await page.click("#tab-email_draft")
-    await page.wait_for_function("document.getElementById('text-email_draft').value.length > 0")
+    await page.wait_for_function("() => document.getElementById('text-email_draft').value.length > 0")
 
     assert (await page.input_value("#text-email_draft")).startswith(
         "Subject: Fixed: the problem with the VPN connection"

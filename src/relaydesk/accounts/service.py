@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from relaydesk.accounts.actor import ROLE_RANK, Actor
@@ -79,11 +79,7 @@ async def find_user_by_email(uow: UnitOfWork, email: str) -> User | None:
     return await uow.session.get(User, found[0].user_id)
 
 
-async def add_user(
-    uow: UnitOfWork, account_id: uuid.UUID, *, email: str, name: str, role: str, password: str | None
-) -> User:
-    """Add a user to an account. The unit of work must be scoped to that account."""
-    email = email.strip()
+def _check_new_user(*, email: str, name: str, role: str, password: str | None) -> None:
     if role not in ROLE_RANK:
         raise BadInput(f"Unknown role {role!r}; use one of owner, admin, engineer, viewer.")
     if not name.strip():
@@ -92,6 +88,14 @@ async def add_user(
         raise BadInput(f"{email!r} is not an email address.")
     if password is not None and len(password) < MIN_LENGTH:
         raise BadInput(f"Passwords need at least {MIN_LENGTH} characters.")
+
+
+async def add_user(
+    uow: UnitOfWork, account_id: uuid.UUID, *, email: str, name: str, role: str, password: str | None
+) -> User:
+    """Add a user to an account. The unit of work must be scoped to that account."""
+    email = email.strip()
+    _check_new_user(email=email, name=name, role=role, password=password)
     taken = await uow.scalar(text("SELECT user_id FROM relaydesk_find_user_by_email(:e)"), {"e": email})
     if taken is not None:
         raise Conflict(f"A user with the email {email} already exists.")
@@ -114,9 +118,33 @@ async def add_user(
 async def create_user(
     uow: UnitOfWork, actor: Actor, *, email: str, name: str, role: str, password: str | None
 ) -> User:
+    """Add a user to the actor's account.
+
+    An email is unique across the installation (sign-in needs no account picker), so an address
+    already used in *another* account cannot be added. Saying so would tell this account's admins
+    that the other account exists and who works there. Instead the answer is the one a new user
+    gets, and the safe outcome happens: nothing is stored, no one is emailed, the other account's
+    user is untouched. The admin will not find the user in their list; that is the price, and it
+    says no more than a typo would. An address taken in the admin's own account still answers
+    409 "already exists": they can see their own users anyway.
+    """
     actor.require("admin", "manage users")
     if role == "owner" and actor.role != "owner":
         raise BadInput("Only an owner can add another owner.")
+    found = await uow.rows(
+        text("SELECT user_id, account_id FROM relaydesk_find_user_by_email(:e)"), {"e": email.strip()}
+    )
+    if found and found[0].account_id != actor.account_id:
+        _check_new_user(email=email.strip(), name=name, role=role, password=password)
+        return User(
+            id=uuid.uuid4(),
+            account_id=actor.account_id,
+            email=email.strip(),
+            name=name.strip(),
+            role=role,
+            email_notifications=True,
+            created_at=_now(),
+        )  # never added to the unit of work: not stored
     return await add_user(uow, actor.account_id, email=email, name=name, role=role, password=password)
 
 
@@ -156,35 +184,73 @@ async def delete_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> User
 # --- login and web sessions ----------------------------------------------------------------
 
 
-async def _check_rate_limit(uow: UnitOfWork, email: str, ip: str, *, max_failures: int, window: int) -> None:
-    since = _now() - timedelta(seconds=window)
-    by_email = await uow.scalar(
-        select(func.count()).where(LoginAttempt.email == email.lower(), LoginAttempt.at > since)
+# A locked email still lets an address with (almost) no failures of its own try, slowly: the owner
+# signing in from their own desk while someone else guesses from elsewhere is not locked out.
+LOCKED_PAIR_TRIES = 2
+
+_COUNT_AND_RECORD = text(
+    """
+    WITH counts AS (
+        SELECT count(*) FILTER (WHERE email = :email) AS by_email,
+               count(*) FILTER (WHERE email = :email AND ip = :ip) AS by_pair,
+               count(*) FILTER (WHERE ip = :ip) AS by_ip
+        FROM login_attempts
+        WHERE (email = :email OR ip = :ip) AND at > :since
+    ), recorded AS (
+        INSERT INTO login_attempts (email, ip)
+        SELECT :email, :ip FROM counts
+        WHERE by_ip < :ip_max AND (by_email < :max OR by_pair < :locked_pair)
+        RETURNING 1
     )
-    by_ip = await uow.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at > since))
-    if by_email >= max_failures or by_ip >= max_failures * 4:
+    SELECT by_email, (SELECT count(*) FROM recorded) AS admitted FROM counts
+    """
+)
+
+
+async def admit_login_attempt(
+    uow: UnitOfWork, *, email: str, ip: str, max_failures: int, window: int
+) -> bool:
+    """Count this attempt against the limits before the password is checked; True when the email
+    is locked and the attempt is let through only because its address has few failures (the
+    caller then waits a short delay). Raises TooManyRequests when the attempt is refused.
+
+    Every attempt is recorded as a failure up front and a successful sign-in clears them, so
+    parallel attempts cannot all pass one count: under a per-email transaction lock, one
+    statement counts and records. Commit before checking the password, so the next attempt's
+    count sees this one (the lock is held for milliseconds, never across the password hash).
+    Limits per window: `max_failures` per email and per email+address, 4x that per address.
+    """
+    email = email.strip().lower()
+    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"login:{email}"})
+    row = (
+        await uow.session.execute(
+            _COUNT_AND_RECORD,
+            {
+                "email": email,
+                "ip": ip,
+                "since": _now() - timedelta(seconds=window),
+                "max": max_failures,
+                "ip_max": max_failures * 4,
+                "locked_pair": min(LOCKED_PAIR_TRIES, max_failures),
+            },
+        )
+    ).one()
+    if not row.admitted:
         minutes = max(1, window // 60)
         raise TooManyRequests(
             f"Too many failed sign-ins. Wait {minutes} minutes and try again, or ask an admin to reset your "
             "password.",
             headers={"Retry-After": str(window)},
         )
+    return bool(row.by_email >= max_failures)
 
 
-async def authenticate(
-    uow: UnitOfWork, *, email: str, password: str, ip: str, max_failures: int = 5, window: int = 900
-) -> User | None:
-    """Check a password login; on success the unit of work is scoped to the user's account.
-
-    A failure returns None rather than raising, so the caller commits the recorded attempt
-    (the rate limit counts it) before telling the person.
-    """
+async def authenticate(uow: UnitOfWork, *, email: str, password: str) -> User | None:
+    """Check a password login (after `admit_login_attempt`); on success the unit of work is scoped
+    to the user's account and the email's recorded attempts are cleared."""
     email = email.strip()
-    await _check_rate_limit(uow, email, ip, max_failures=max_failures, window=window)
     user = await find_user_by_email(uow, email)
     if user is None or not verify_password(user.password_hash if user else None, password):
-        uow.add(LoginAttempt(email=email.lower(), ip=ip))
-        await uow.flush()
         count_login_failure()
         return None
     await uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))

@@ -72,8 +72,10 @@ class UnitOfWork:
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = sqlalchemy_url(url)
+        # hide_parameters: a failed statement's message (and so any logged traceback) never
+        # carries the values people typed; the SQL alone is enough to find the bug.
         self.engine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
         )
         event.listen(self.engine.sync_engine, "connect", _take_app_role)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)

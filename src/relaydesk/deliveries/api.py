@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Query
 
+from relaydesk.accounts.actor import Actor
 from relaydesk.deliveries import service as deliveries
 from relaydesk.deliveries.models import Delivery
 from relaydesk.deliveries.schemas import DeliveryOut
@@ -15,9 +16,14 @@ from relaydesk.web.deps import CurrentActor, SettingsDep, UowDep
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
 
 
-def delivery_out(row: Delivery, settings: Settings) -> DeliveryOut:
+def delivery_out(row: Delivery, settings: Settings, actor: Actor) -> DeliveryOut:
     out = DeliveryOut.model_validate(row)
-    return out.model_copy(update={"max_attempts": row.max_attempts or settings.delivery_max_attempts})
+    return out.model_copy(
+        update={
+            "max_attempts": row.max_attempts or settings.delivery_max_attempts,
+            "last_error": deliveries.shown_error(actor, row),
+        }
+    )
 
 
 @router.get("", response_model=list[DeliveryOut])
@@ -31,14 +37,14 @@ async def list_deliveries(
     """Channel, target, status, attempts and last error of each outbound message (never its text).
     Without a filter: the account's latest 200."""
     rows = await deliveries.list_deliveries(uow, actor, handoff_id=handoff_id, session_id=session_id)
-    return [delivery_out(row, settings) for row in rows]
+    return [delivery_out(row, settings, actor) for row in rows]
 
 
 @router.get("/{delivery_id}", response_model=DeliveryOut)
 async def get_delivery(
     delivery_id: uuid.UUID, uow: UowDep, actor: CurrentActor, settings: SettingsDep
 ) -> DeliveryOut:
-    return delivery_out(await deliveries.get_delivery(uow, actor, delivery_id), settings)
+    return delivery_out(await deliveries.get_delivery(uow, actor, delivery_id), settings, actor)
 
 
 @router.post("/{delivery_id}/retry", response_model=DeliveryOut)
@@ -47,4 +53,4 @@ async def retry(
 ) -> DeliveryOut:
     """Admins and owners: send a failed or dead delivery again now."""
     row = await deliveries.retry_now(uow, actor, delivery_id, extra_attempts=settings.delivery_max_attempts)
-    return delivery_out(row, settings)
+    return delivery_out(row, settings, actor)

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from relaydesk.deliveries.outcome import DeliveryFailed, Sent, excerpt
+from relaydesk.outbound.outcome import DeliveryFailed, Sent, excerpt
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -50,7 +50,6 @@ from relaydesk.deliveries import messages, sources
 from relaydesk.deliveries import service as deliveries
 from relaydesk.deliveries.email import SmtpConfig, send_email
 from relaydesk.deliveries.models import DUE_STATUSES, Delivery, Reminder
-from relaydesk.deliveries.outcome import DeliveryFailed, Sent
 from relaydesk.deliveries.slack import post_slack
 from relaydesk.deliveries.teams import post_teams
 from relaydesk.deliveries.webhook import post_webhook
@@ -59,6 +58,8 @@ from relaydesk.integrations.models import Integration
 from relaydesk.integrations.schemas import KIND_LABELS
 from relaydesk.live.service import append_event
 from relaydesk.metrics import count_lease_released, count_uncertain_resend
+from relaydesk.outbound import outbound_client
+from relaydesk.outbound.outcome import DeliveryFailed, Sent
 from relaydesk.psa.base import PsaClient, add_note_once
 from relaydesk.psa.clients import make_psa_client
 from relaydesk.settings import Settings
@@ -123,9 +124,9 @@ class DeliveryQueue:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(
+            self._http = outbound_client(
+                self.settings.outbound_allow_hosts,
                 timeout=self.settings.delivery_timeout_seconds,
-                follow_redirects=False,
                 limits=httpx.Limits(max_connections=max(20, self.settings.delivery_batch)),
             )
         return self._http
@@ -268,7 +269,6 @@ class DeliveryQueue:
             handoff_id=row.handoff_id,
             channel=row.channel,
             target=row.target,
-            reason=reason,
         )
 
     # -- 2. send --------------------------------------------------------------------------------
@@ -483,7 +483,6 @@ class DeliveryQueue:
                     handoff_id=job.handoff_id,
                     channel=job.channel,
                     target=job.target,
-                    reason=dead_reason,
                 )
             elif failure is not None and failure.status == 429 and job.integration_id is not None:
                 # The vendor throttles the whole webhook, not this one message: hold its queue too.
@@ -507,16 +506,16 @@ async def _announce_dead(
     handoff_id: uuid.UUID | None,
     channel: str,
     target: str,
-    reason: str,
 ) -> None:
-    """A delivery that gave up is an event, so open session screens can show it."""
+    """A delivery that gave up is an event, so open session screens can show it. The reason stays
+    on the delivery row, where only admins and owners read it in full; events reach engineers."""
     await append_event(
         uow,
         account_id=account_id,
         type="delivery.dead",
         session_id=session_id,
         handoff_id=handoff_id,
-        payload={"delivery_id": delivery_id, "channel": channel, "target": target, "error": reason},
+        payload={"delivery_id": delivery_id, "channel": channel, "target": target},
     )
 
 

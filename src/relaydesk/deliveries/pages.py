@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,6 +39,7 @@ async def workspace_context(request: Request, uow: UnitOfWork, actor: Actor, ses
         return {"deliveries": None}
     return {
         "deliveries": await deliveries.list_deliveries(uow, actor, session_id=session.id),
+        "delivery_error": partial(deliveries.shown_error, actor),
         "channel_labels": CHANNEL_LABELS,
         "event_labels": EVENT_LABELS,
     }
@@ -51,6 +53,7 @@ async def section(request: Request, session_id: uuid.UUID, uow: UowDep, actor: P
         request,
         "deliveries/_section.html",
         deliveries=rows,
+        delivery_error=partial(deliveries.shown_error, actor),
         session={"id": session_id},
         channel_labels=CHANNEL_LABELS,
         event_labels=EVENT_LABELS,

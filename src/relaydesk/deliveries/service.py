@@ -3,7 +3,7 @@
 Everything here only writes rows in the caller's transaction (invariant 2): a delivery row per
 message, a reminder row for the pickup SLA. Nothing leaves the process here; the worker
 (`deliveries.jobs`) sends after commit. Callers pass ids and text; this module never imports
-handoffs or sessions.
+the handoffs or sessions services (only the session read rule, `sessions/access.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from relaydesk.accounts.actor import Actor
@@ -29,6 +29,8 @@ from relaydesk.integrations.models import PSA_KINDS, Integration
 from relaydesk.integrations.schemas import KIND_LABELS
 from relaydesk.live.service import append_event
 from relaydesk.notifications import service as notifications
+from relaydesk.sessions.access import visible_to
+from relaydesk.sessions.models import Session
 
 WAKE = "deliveries"
 WORKING_ROLES = ("engineer", "admin", "owner")
@@ -435,6 +437,28 @@ async def _test_row(
 # --- reading and retrying --------------------------------------------------------------------
 
 
+def _readable(actor: Actor) -> ColumnElement[bool]:
+    """A delivery is read under its session's read rule (sessions/access.py): its recipients and
+    status tell about the session. One with no session (a test send) is for admins and owners."""
+    rule = Delivery.account_id == actor.account_id
+    if actor.is_manager:
+        return rule
+    readable = select(Session.id).where(visible_to(actor))
+    return and_(rule, Delivery.session_id.is_not(None), Delivery.session_id.in_(readable))
+
+
+# What engineers read instead of a failure's text: only admins see integration errors in full
+# (the text names hosts, vendor codes and excerpts of what a remote server said).
+HIDDEN_ERROR = "Sending failed; an admin or owner can see why on this delivery."
+
+
+def shown_error(actor: Actor, row: Delivery) -> str | None:
+    """The delivery's last error as this actor may see it."""
+    if row.last_error is None or actor.is_manager:
+        return row.last_error
+    return HIDDEN_ERROR
+
+
 async def list_deliveries(
     uow: UnitOfWork,
     actor: Actor,
@@ -443,12 +467,16 @@ async def list_deliveries(
     session_id: uuid.UUID | None = None,
     limit: int = 200,
 ) -> list[Delivery]:
-    """An escalation's or a session's deliveries, oldest first. Engineers and up: it is how the team
-    sees whether the seniors and the PSA heard; the rows carry no message text."""
+    """An escalation's or a session's deliveries, oldest first. Engineers and up, for the sessions
+    they may read: it is how the team sees whether the seniors and the PSA heard; the rows carry
+    no message text."""
     actor.require("engineer", "see deliveries")
     if not await sources.exists(uow, handoff_id=handoff_id, session_id=session_id):
         raise NotFound("No such handoff or session.")
-    query = select(Delivery).where(Delivery.account_id == actor.account_id)
+    if session_id is not None and not actor.is_manager:
+        if await uow.scalar(select(Session.id).where(Session.id == session_id, visible_to(actor))) is None:
+            raise NotFound("No such handoff or session.")
+    query = select(Delivery).where(_readable(actor))
     if handoff_id is not None:
         query = query.where(Delivery.handoff_id == handoff_id)
     if session_id is not None:
@@ -464,7 +492,7 @@ async def get_delivery(
     uow: UnitOfWork, actor: Actor, delivery_id: uuid.UUID, *, for_update: bool = False
 ) -> Delivery:
     actor.require("engineer", "see deliveries")
-    query = select(Delivery).where(Delivery.id == delivery_id, Delivery.account_id == actor.account_id)
+    query = select(Delivery).where(Delivery.id == delivery_id, _readable(actor))
     if for_update:
         query = query.with_for_update()
     row = await uow.scalar(query)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from relaydesk.deliveries.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
+from relaydesk.outbound.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
 
 SERVICE = "Slack"
 

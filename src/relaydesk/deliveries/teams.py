@@ -9,12 +9,13 @@ and is never put in a message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from relaydesk.deliveries.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
+from relaydesk.outbound.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
 
 SERVICE = "Teams"
 
@@ -66,6 +67,18 @@ def _failure(response: httpx.Response, body: str) -> DeliveryFailed:
     return http_failure(SERVICE, response, reason)
 
 
+# Characters Teams' Markdown (a CommonMark subset) gives meaning to; CommonMark lets a backslash
+# turn any ASCII punctuation into itself, so escaping is always safe to read.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
+_ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])", re.M)
+
+
+def markdown_escape(text: str) -> str:
+    """Text from a session shown as itself: `[text](https://evil.example)` stays text, never a link,
+    `**x**` never bold, a line starting `1.` never a list."""
+    return _ORDERED_ITEM.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
+
+
 def teams_escalation_card(
     *,
     title: str,
@@ -79,18 +92,27 @@ def teams_escalation_card(
 ) -> dict[str, Any]:
     """A Workflows message carrying one Adaptive Card 1.4 (the version Teams renders everywhere).
 
-    `contentUrl: null` must be present: the Workflows trigger schema requires the key.
+    `contentUrl: null` must be present: the Workflows trigger schema requires the key. Every text
+    taken from a session is Markdown-escaped: Teams renders Markdown in TextBlocks and facts.
     """
     facts = [("Client", client), ("Ticket", ticket), ("Priority", priority), ("Escalated by", escalator)]
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": title, "size": "Large", "weight": "Bolder", "wrap": True},
-        {"type": "TextBlock", "text": problem, "wrap": True},
-        {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in facts if value]},
+        {
+            "type": "TextBlock",
+            "text": markdown_escape(title),
+            "size": "Large",
+            "weight": "Bolder",
+            "wrap": True,
+        },
+        {"type": "TextBlock", "text": markdown_escape(problem), "wrap": True},
+        {
+            "type": "FactSet",
+            "facts": [{"title": name, "value": markdown_escape(value)} for name, value in facts if value],
+        },
     ]
     if likely_cause:
-        body.append(
-            {"type": "TextBlock", "text": f"Likely cause: {likely_cause}", "wrap": True, "isSubtle": True}
-        )
+        cause = f"Likely cause: {markdown_escape(likely_cause)}"
+        body.append({"type": "TextBlock", "text": cause, "wrap": True, "isSubtle": True})
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",

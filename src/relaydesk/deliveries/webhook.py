@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from relaydesk.deliveries.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
+from relaydesk.outbound.outcome import DeliveryFailed, Sent, excerpt, http_failure, send_request
 
 SERVICE = "The webhook endpoint"
 SECRET_PREFIX = "whsec_"

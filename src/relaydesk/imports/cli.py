@@ -30,7 +30,6 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.db.embedded import start_embedded
 from relaydesk.db.migrate import upgrade
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.errors import RelaydeskError
 from relaydesk.imports import service
 from relaydesk.imports.parse import FormatError, detect_format, open_text, read_records
@@ -40,6 +39,8 @@ from relaydesk.imports.psa_connectwise import ConnectWiseHistory
 from relaydesk.imports.psa_halopsa import HaloPsaHistory
 from relaydesk.imports.records import ImportReport
 from relaydesk.integrations import service as integrations
+from relaydesk.outbound import outbound_client
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import AutotaskConfig, ConnectWiseConfig, HaloPsaConfig, PsaConfig
 from relaydesk.settings import get_settings
 
@@ -179,7 +180,9 @@ def lister_for(kind: str, config: PsaConfig, http: httpx.AsyncClient) -> TicketL
     raise RelaydeskError(f"The account's integration ({kind}) is not a PSA Relaydesk can import from.")
 
 
-async def _import_psa(url: str, secret_key: str, account: str, months: int, bar: bool) -> ImportReport:
+async def _import_psa(
+    url: str, secret_key: str, account: str, months: int, bar: bool, *, allow_hosts: str
+) -> ImportReport:
     db = Database(url, pool_size=1)
     try:
         async with db.uow() as uow:
@@ -190,7 +193,8 @@ async def _import_psa(url: str, secret_key: str, account: str, months: int, bar:
             # Whoever runs the CLI holds the database credentials: they act as the account's owner.
             actor = Actor(uuid.UUID(int=0), account_id, "owner", "relaydesk CLI", "", via="system")
             access = await integrations.psa_access(uow, actor, secret_key=secret_key)
-        async with httpx.AsyncClient(timeout=30) as http:
+        # The PSA's URLs are the account's own settings: checked like every outbound call (invariant 9).
+        async with outbound_client(allow_hosts, timeout=30) as http:
             lister = lister_for(access.kind, access.config, http)
             if not bar:
                 return await import_psa(db, account_id, lister, months=months)
@@ -226,6 +230,7 @@ def psa(
                 account,
                 months,
                 not as_json and sys.stderr.isatty(),
+                allow_hosts=get_settings().outbound_allow_hosts,
             )
         )
     except DeliveryFailed as exc:

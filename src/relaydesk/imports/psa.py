@@ -23,10 +23,10 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.imports import service
 from relaydesk.imports.models import ImportCursor
 from relaydesk.imports.records import HistoryRecord, ImportReport, RowError
+from relaydesk.outbound.outcome import DeliveryFailed
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6

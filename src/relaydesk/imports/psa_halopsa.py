@@ -20,10 +20,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from relaydesk.deliveries.outcome import json_reply
 from relaydesk.imports.psa import Sleep, TicketPage, within_rate_limit
 from relaydesk.imports.records import MAX_STEPS, HistoryRecord, HistoryStep, RowError
 from relaydesk.imports.validate import Invalid, parse_closed_at
+from relaydesk.outbound.outcome import json_reply
 from relaydesk.psa.halopsa import VENDOR, HaloPsaClient
 
 PAGE_SIZE = 100

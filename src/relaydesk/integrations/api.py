@@ -63,7 +63,7 @@ async def update_settings(
 @router.post("/integrations/email/test", response_model=DeliveryOut, status_code=202)
 async def test_email(uow: UowDep, actor: CurrentActor, settings: SettingsDep) -> DeliveryOut:
     """Send a test email to yourself through the worker; poll GET /api/v1/deliveries/{id} for the result."""
-    return delivery_out(await deliveries.enqueue_test_email(uow, actor), settings)
+    return delivery_out(await deliveries.enqueue_test_email(uow, actor), settings, actor)
 
 
 @router.get("/integrations", response_model=list[IntegrationOut])
@@ -126,7 +126,9 @@ async def test_integration(
 ) -> DeliveryOut:
     """A real delivery through the worker, tried once; poll GET /api/v1/deliveries/{id} for the result."""
     row = await integrations.get_integration(uow, actor, integration_id)
-    return delivery_out(await deliveries.enqueue_test(uow, actor, row, ticket_id=test_in.ticket_id), settings)
+    return delivery_out(
+        await deliveries.enqueue_test(uow, actor, row, ticket_id=test_in.ticket_id), settings, actor
+    )
 
 
 @router.get("/psa/tickets/{ticket_id}", response_model=TicketOut)
@@ -140,5 +142,8 @@ async def lookup_ticket(
     async with get_db(request).uow(actor.account_id) as uow:
         access = await integrations.psa_access(uow, actor, secret_key=settings.resolved_secret_key())
     return await integrations.lookup_ticket(
-        access, ticket_id, request_seconds=settings.delivery_timeout_seconds
+        access,
+        ticket_id,
+        request_seconds=settings.delivery_timeout_seconds,
+        allow_hosts=settings.outbound_allow_hosts,
     )

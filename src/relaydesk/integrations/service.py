@@ -10,13 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
-from relaydesk.deliveries.outcome import DeliveryFailed
 from relaydesk.deliveries.webhook import generate_secret, sign
 from relaydesk.errors import BadInput, Conflict, NotFound, RelaydeskError
 from relaydesk.integrations.crypto import hint, seal, unseal
@@ -39,6 +37,8 @@ from relaydesk.integrations.schemas import (
     TicketOut,
     check_field,
 )
+from relaydesk.outbound import outbound_client
+from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import (
     AutotaskConfig,
     ConnectWiseConfig,
@@ -339,6 +339,7 @@ async def account_psa(uow: UnitOfWork, account_id: uuid.UUID) -> Integration | N
 class PsaAccess:
     kind: str
     config: PsaConfig
+    full_errors: bool = False  # admins and owners read why a lookup failed; engineers a generic line
 
 
 class PsaUnavailable(RelaydeskError):
@@ -355,7 +356,8 @@ async def psa_access(uow: UnitOfWork, actor: Actor, *, secret_key: str) -> PsaAc
             "No PSA is connected to this account; an admin can add one in Settings → Integrations."
         )
     try:
-        return PsaAccess(row.kind, psa_config(row.kind, row.config, open_secrets(secret_key, row)))
+        config = psa_config(row.kind, row.config, open_secrets(secret_key, row))
+        return PsaAccess(row.kind, config, full_errors=actor.is_manager)
     except (ValueError, KeyError) as exc:
         raise PsaUnavailable(f"The PSA settings are incomplete or unreadable: {exc}") from None
 
@@ -384,14 +386,23 @@ def _plain(details: str | None) -> str | None:
     return re.sub(r"<[^>]+>", "", text).strip() or None
 
 
-async def lookup_ticket(access: PsaAccess, ticket_id: str, *, request_seconds: float) -> TicketOut:
-    """Read a ticket from the PSA to prefill a session. Network I/O: call it outside a transaction."""
-    async with httpx.AsyncClient(timeout=request_seconds) as http:
+async def lookup_ticket(
+    access: PsaAccess, ticket_id: str, *, request_seconds: float, allow_hosts: str
+) -> TicketOut:
+    """Read a ticket from the PSA to prefill a session. Network I/O: call it outside a transaction.
+    The client is the guarded one (invariant 9): a PSA site pointed at an internal address is
+    refused, so the lookup cannot read internal pages back."""
+    async with outbound_client(allow_hosts, timeout=request_seconds) as http:
         client = make_psa_client(access.kind, access.config, client=http)
         try:
             ticket: TicketInfo | None = await client.get_ticket(ticket_id)
         except DeliveryFailed as exc:
-            raise PsaUnavailable(f"The PSA lookup failed: {exc.message}") from None
+            if access.full_errors:
+                raise PsaUnavailable(f"The PSA lookup failed: {exc.message}") from None
+            raise PsaUnavailable(
+                "The PSA lookup failed; an admin or owner can try it to see why, or check the PSA "
+                "integration in Settings → Integrations."
+            ) from None
     if ticket is None:
         raise NotFound(f"{KIND_LABELS[access.kind]} has no ticket {ticket_id[:40]}.")
     return TicketOut(

@@ -18,12 +18,16 @@ class LiveUnavailable(RelaydeskError):
     title = "Live updates unavailable"
 
 
+# Event ids are PostgreSQL bigints; a larger number would abort the stream in its first query.
+MAX_EVENT_ID = 2**63 - 1
+
+
 def _position(last_event_id: str | None, since: int | None) -> int | None:
     # The header wins: a browser's EventSource sends it on every reconnect, while `since` stays
     # whatever the page first put in the URL.
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
-        if not value.isdigit():
+        if not value.isascii() or not value.isdigit() or int(value) > MAX_EVENT_ID:
             raise BadInput("Last-Event-ID must be an event id from this stream (a whole number).")
         return int(value)
     return since
@@ -47,7 +51,8 @@ async def live(
     request: Request,
     actor: CurrentActor,
     since: Annotated[
-        int | None, Query(ge=0, description="Replay after this id (if no Last-Event-ID).")
+        int | None,
+        Query(ge=0, le=MAX_EVENT_ID, description="Replay after this id (if no Last-Event-ID)."),
     ] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> EventStreamResponse:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from relaydesk.deliveries.outcome import DeliveryFailed
+from relaydesk.outbound.outcome import DeliveryFailed
 
 PsaKind = Literal["connectwise", "autotask", "halopsa"]
 

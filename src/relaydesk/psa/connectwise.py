@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from relaydesk.deliveries.outcome import (
+from relaydesk.outbound.outcome import (
     DeliveryFailed,
     excerpt,
     http_failure,

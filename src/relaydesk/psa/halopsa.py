@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from relaydesk.deliveries.outcome import (
+from relaydesk.outbound.outcome import (
     DeliveryFailed,
     excerpt,
     http_failure,

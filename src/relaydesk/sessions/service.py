@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from relaydesk.accounts.actor import Actor
@@ -16,6 +16,7 @@ from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import policy
 from relaydesk.sessions import secrets
+from relaydesk.sessions.access import visible_to
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -35,18 +36,6 @@ _resolve_hooks: list[ResolveHook] = []
 def on_resolve(hook: ResolveHook) -> None:
     if hook not in _resolve_hooks:
         _resolve_hooks.append(hook)
-
-
-def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """Who may read a session: owner, assignee, admins and owners, and, while it waits in the
-    escalation queue, any engineer of the account (the pickup screen needs it before the claim)."""
-    rule = and_(Session.account_id == actor.account_id)
-    if actor.is_manager:
-        return rule
-    mine = or_(Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id)
-    if actor.at_least("engineer"):
-        mine = or_(mine, Session.status == "escalated")
-    return and_(rule, mine)
 
 
 async def get_session(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from relaydesk.accounts import service as accounts
+from relaydesk.accounts.clientip import client_ip, parse_proxies
 from relaydesk.analytics.pages import router as analytics_pages
 from relaydesk.deliveries.pages import router as deliveries_pages
 from relaydesk.deliveries.pages import workspace_context as deliveries_context
@@ -108,17 +110,25 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_page(request, status=403, error="The sign-in form expired. Try again.", email=email)
-    ip = request.client.host if request.client else "unknown"
-    # Its own transaction: a failed attempt must commit so the rate limit counts it.
+    ip = client_ip(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        parse_proxies(settings.trusted_proxies),
+    )
+    # Its own transaction, committed before the password is checked: the next attempt's count
+    # sees this one, however many run at once.
     async with get_db(request).uow() as uow:
-        user = await accounts.authenticate(
+        locked = await accounts.admit_login_attempt(
             uow,
             email=email,
-            password=password,
             ip=ip,
             max_failures=settings.login_max_failures,
             window=settings.login_window_seconds,
         )
+    if locked:
+        await asyncio.sleep(settings.login_locked_delay_seconds)
+    async with get_db(request).uow() as uow:
+        user = await accounts.authenticate(uow, email=email, password=password)
         token = (await accounts.start_web_session(uow, user, days=settings.session_days))[0] if user else None
     if token is None:
         return _login_page(
@@ -142,9 +152,12 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, actor: OptionalActor, csrf_token: str = Form("")) -> Response:
+async def logout(request: Request) -> Response:
+    """Ends the server-side session whenever the cookie names one. No CSRF token is asked for: a
+    forged sign-out can only do what the button does, while a sign-out that kept the session
+    alive (because a token was missing) would leave a stolen cookie working."""
     token = request.cookies.get(COOKIE)
-    if actor and token and actor.csrf_token and secrets.compare_digest(csrf_token, actor.csrf_token):
+    if token:
         async with get_db(request).uow() as uow:
             await accounts.end_web_session(uow, token)
     response = RedirectResponse("/login", status_code=303)

@@ -3,18 +3,61 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaydesk.errors import RelaydeskError
+from relaydesk.web.headers import security_headers
 
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://relaydesk.dev/problems/"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every JSON API error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="For 422: each field that was refused and why."
+    )
+
+
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+_ERRORS = {
+    400: "Bad request",
+    401: "Not signed in: no or an unknown Bearer token or session cookie",
+    403: "Not permitted for this role, or a missing CSRF token on a cookie request",
+    404: "No such object in your account (another account's objects are never confirmed)",
+    409: "Conflict with the current state (e.g. already claimed, naming who and when)",
+    413: "The body is over the size limit",
+    422: "Invalid input; `errors` names each field",
+    429: "Too many requests; see Retry-After",
+    500: "Internal error; nothing was saved",
+    502: "The PSA did not answer usefully (ticket lookups)",
+    503: "Live updates are not running in this process",
+}
+
+
+def problem_responses(*extra: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an API router: every error as application/problem+json."""
+    described = {**_ERRORS, **dict(extra)}
+    return {
+        code: {"description": text, "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
+        for code, text in sorted(described.items())
+    }
+
+
+RESPONSES = problem_responses()
 
 
 def is_api(request: Request) -> bool:
@@ -45,12 +88,35 @@ def validation_message(exc: Any) -> str:
     return "; ".join(_describe(e) for e in exc.errors()) or "The form is invalid."
 
 
+def _stack(exc: BaseException) -> str:
+    """The traceback of `exc` and its causes without any exception message."""
+    parts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 5:
+        frames = "".join(traceback.format_list(traceback.extract_tb(seen.__traceback__)))
+        parts.append(f"{frames}{type(seen).__module__}.{type(seen).__qualname__}")
+        seen = seen.__cause__ or seen.__context__
+    return "\nwhile handling, or caused by:\n".join(reversed(parts))
+
+
 async def unexpected_error(request: Request, exc: Exception, render_page_error: Any) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    """The 500 for an exception nothing else handled: logged without any request data, answered
+    as a problem (API) or a page."""
+    # At error level the exception types and where they came from, never their messages: a
+    # database error quotes the values people typed. The messages go to debug.
+    log.error("unhandled error on %s %s\n%s", request.method, request.url.path, _stack(exc))
+    log.debug("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     detail = "Something went wrong on our side; nothing was saved. Try again; tell an admin if it recurs."
     if is_api(request):
-        return problem(500, "Internal error", detail)
-    return await render_page_error(request, 500, "Internal error", detail, None)
+        response: Response = problem(500, "Internal error", detail)
+    else:
+        response = await render_page_error(request, 500, "Internal error", detail, None)
+    # This handler runs outside the middleware (Starlette's ServerErrorMiddleware), so the
+    # security headers are set here too.
+    hsts = bool(getattr(getattr(request.app.state, "settings", None), "secure_cookies", False))
+    for name, value in security_headers(request.url.path, hsts=hsts):
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 def install(app: FastAPI, render_page_error: Any) -> None:

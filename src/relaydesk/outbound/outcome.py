@@ -7,23 +7,36 @@ returns a `Sent` or raises `DeliveryFailed`. Vendor errors are translated into
 
 Messages are shown to people on the delivery row, so they say what happened
 in words and never carry secrets: no API keys, passwords, tokens, and no
-webhook URLs (a Slack or Teams webhook URL is itself the credential).
+webhook URLs (a Slack or Teams webhook URL is itself the credential). Of a
+remote body they carry at most a short excerpt without control characters.
+
+This lives beside the guarded transport, not in deliveries: PSA lookups and
+deliveries share it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-# Vendor bodies can be whole HTML error pages; a delivery row needs a glimpse.
-BODY_EXCERPT_CHARS = 300
+from relaydesk.outbound.transport import OutboundRefused
+
+# Vendor bodies can be whole HTML error pages; a delivery row needs a glimpse, and never more than
+# this much of what a remote server said (invariant 9: a body is not echoed back to us).
+BODY_EXCERPT_CHARS = 200
+
+_E = TypeVar("_E", bound=BaseException)
+
+# Control and format characters (terminal escapes, NUL, bidi overrides) never reach a page or a log.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +99,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """One line of a vendor reply, short enough for a delivery row."""
-    flat = " ".join(text.split())
+    """One line of a vendor reply, short enough for a delivery row: at most `BODY_EXCERPT_CHARS`,
+    whatever the caller asks, with control characters dropped."""
+    limit = min(limit, BODY_EXCERPT_CHARS)
+    flat = " ".join(_UNPRINTABLE.sub(" ", text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -115,13 +130,17 @@ def json_reply(service: str, response: httpx.Response) -> Any:
         ) from None
 
 
-def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+def _found(exc: BaseException, kind: type[_E]) -> _E | None:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, kind):
-            return True
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    return _found(exc, kind) is not None
 
 
 def transport_failure(service: str, exc: Exception) -> DeliveryFailed:
@@ -132,6 +151,9 @@ def transport_failure(service: str, exc: Exception) -> DeliveryFailed:
     any header, so a short excerpt of it is safe to show.
     """
     detail = excerpt(str(exc), 120)
+    refused = _found(exc, OutboundRefused)
+    if refused is not None:
+        return DeliveryFailed(f"{service} was not called: {refused.reason}", retryable=False)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return DeliveryFailed(
             f"{service} could not be called: the configured URL is not a valid http(s) URL",
