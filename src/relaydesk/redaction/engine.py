@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, TypeVar, cast
 
+from relaydesk.metrics import count_redaction
 from relaydesk.redaction.checks import Span, is_mask_or_stopword
 from relaydesk.redaction.kinds import MARKER_RE, Finding, Redaction, SecretKind
 from relaydesk.redaction.patterns import STRUCTURES, Rule
@@ -155,6 +156,8 @@ def redact_with_findings(text: str) -> Redaction:
         last = end
     pieces.append(text[last:])
     findings = tuple(Finding(kind, s, e) for s, e, kind in zip(starts, ends, kinds, strict=True))
+    for kind in set(kinds):  # the operator's view of what was caught (/metrics)
+        count_redaction(kind.value, kinds.count(kind))
     return Redaction(text="".join(pieces), findings=findings)
 
 
