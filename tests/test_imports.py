@@ -19,7 +19,6 @@ MAX_LINES = 450
 # Modules allowed over MAX_LINES for now, each with its reason. Being split in parallel work;
 # the list is to be emptied once that work is merged.
 LONG_MODULES: dict[str, str] = {
-    "relaydesk.summaries.llm": "being split with summaries/service.py",
     "relaydesk.deliveries.service": "the outcome mapping moves out of it to relaydesk/outbound/",
     "relaydesk.deliveries.jobs": "the outcome mapping moves out of it to relaydesk/outbound/",
 }

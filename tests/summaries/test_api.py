@@ -19,7 +19,8 @@ from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
 from relaydesk.summaries import variants as summaries_service
 from relaydesk.summaries.jobs import SummaryQueue
-from relaydesk.summaries.llm import NO_KEY_PLACEHOLDER, LlmConfig
+from relaydesk.summaries.llm import LlmConfig
+from relaydesk.summaries.providers import NO_KEY_PLACEHOLDER
 from relaydesk.summaries.schemas import Summary
 from tests.factories import escalate, make_account, make_session, make_user
 from tests.fakes.llm import FakeOpenAI

@@ -19,7 +19,8 @@ import pytest
 
 from relaydesk.settings import Settings
 from relaydesk.summaries import prompts
-from relaydesk.summaries.llm import NO_KEY_PLACEHOLDER, LlmConfig, assess, rewrite
+from relaydesk.summaries.llm import LlmConfig, assess, rewrite
+from relaydesk.summaries.providers import NO_KEY_PLACEHOLDER
 from relaydesk.summaries.schemas import SimilarSession, StepMaterial, SummaryMaterial
 from tests.fakes.llm import (
     MALFORMED_ARGS,

@@ -20,17 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
-import anthropic
-import httpx2
-import openai
-from pydantic import ValidationError
 from pydantic_ai import Agent, ModelSettings, NativeOutput, ToolOutput, capture_run_messages
 from pydantic_ai.exceptions import (
     ContentFilterError,
@@ -43,18 +37,12 @@ from pydantic_ai.exceptions import (
     OutputTokenLimitExceeded,
     UnexpectedModelBehavior,
 )
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
-from pydantic_ai.models import Model
-from pydantic_ai.models.anthropic import AnthropicModel
-from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.messages import ModelResponse
 from pydantic_ai.output import OutputSpec
-from pydantic_ai.providers.anthropic import AnthropicProvider
-from pydantic_ai.providers.openai import OpenAIProvider
-from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
 from relaydesk.redaction import redact
 from relaydesk.settings import Settings
-from relaydesk.summaries import prompts
+from relaydesk.summaries import prompts, replies
 from relaydesk.summaries.schemas import EmailDraft, ModelAssessment, SummaryMaterial, Usage
 
 log = logging.getLogger(__name__)
@@ -70,8 +58,6 @@ ASSESS_MAX_TOKENS = 2000
 REWRITE_MAX_TOKENS = 1200
 OUTPUT_TOOL_NAME = "submit_assessment"
 EMAIL_TOOL_NAME = "submit_email"
-# Local OpenAI-compatible servers ignore the key, but the SDK refuses an empty one.
-NO_KEY_PLACEHOLDER = "not-needed"
 
 T = TypeVar("T")
 
@@ -208,11 +194,11 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
         user_text=user_text,
         output_type=output_type,
         max_tokens=ASSESS_MAX_TOKENS,
-        explain_invalid=_explain_invalid_assessment,
+        explain_invalid=replies.explain_invalid_assessment,
     )
     parsed = outcome.output
     if parsed is not None:
-        parsed = parsed.model_copy(update={"evidence": _resolve_evidence(parsed.evidence, material)})
+        parsed = parsed.model_copy(update={"evidence": replies.resolve_evidence(parsed.evidence, material)})
     return LlmRun(
         model=config.model,
         prompt_version=prompts.PROMPT_VERSION,
@@ -238,7 +224,7 @@ async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> 
             user_text=user_text,
             output_type=ToolOutput(EmailDraft, name=EMAIL_TOOL_NAME, max_retries=0),
             max_tokens=REWRITE_MAX_TOKENS,
-            explain_invalid=_explain_invalid_email,
+            explain_invalid=replies.explain_invalid_email,
         )
         rendered = email.output.render() if email.output is not None else None
         outcome = _Outcome(
@@ -309,8 +295,11 @@ async def _bounded_call(
         )
 
     try:
-        model, close_client = _build_model(config, sent)
-    except _NotConfigured as exc:
+        # The vendor SDKs (seconds of import) load on the first model call, not with the app.
+        from relaydesk.summaries import providers
+
+        model, close_client = providers.build_model(config, sent)
+    except providers.NotConfigured as exc:
         return outcome(str(exc))
 
     agent: Agent[None, T] = Agent(
@@ -391,18 +380,18 @@ async def _attempt(
         except OutputTokenLimitExceeded:
             attempt.error = "reply was cut off at the output token limit"
         except UnexpectedModelBehavior:
-            attempt.error = explain_invalid(_raw_output(messages))
+            attempt.error = explain_invalid(replies.raw_output(messages))
         except Exception as exc:  # never let a bug here leave a summary pending (invariant 4)
             log.exception("LLM engine failed unexpectedly")
             attempt.error = f"unexpected error in the LLM engine ({type(exc).__name__})"
         else:
             attempt.output = result.output
-            attempt.raw_output = _raw_output(result.new_messages())
+            attempt.raw_output = replies.raw_output(result.new_messages())
             attempt.input_tokens = result.usage.input_tokens
             attempt.output_tokens = result.usage.output_tokens
             return
         # A failed attempt may still have been answered (and billed): keep what it said.
-        attempt.raw_output = _raw_output(messages)
+        attempt.raw_output = replies.raw_output(messages)
         for message in messages:
             if isinstance(message, ModelResponse):
                 attempt.input_tokens += message.usage.input_tokens
@@ -431,122 +420,3 @@ def _provider_message(body: object) -> str | None:
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return inner["message"][:200]
     return None
-
-
-# --- reading replies -----------------------------------------------------------------------------------
-
-
-def _raw_output(messages: list[ModelMessage]) -> str | None:
-    """The last reply as text: its tool call arguments when it made one, else its text."""
-    for message in reversed(messages):
-        if not isinstance(message, ModelResponse):
-            continue
-        for part in message.parts:
-            if isinstance(part, ToolCallPart):
-                args = part.args
-                if isinstance(args, str):
-                    return args
-                return json.dumps(args, ensure_ascii=False) if args is not None else None
-        text = "".join(part.content for part in message.parts if isinstance(part, TextPart))
-        # A refusal has no parts; OpenAI puts its words in `refusal`, Anthropic may explain in stop_details.
-        refusal = (message.provider_details or {}).get("refusal")
-        return text or (refusal if isinstance(refusal, str) else None)
-    return None
-
-
-def _explain_invalid(raw: str | None, validate: Callable[[Any], object]) -> str:
-    if raw is None or not raw.strip():
-        return "reply had no structured output"
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return "reply was not valid JSON"
-    try:
-        validate(data)
-    except ValidationError as exc:
-        return f"reply did not match the schema: {_brief_errors(exc)}"
-    return "reply was rejected"
-
-
-def _explain_invalid_assessment(raw: str | None) -> str:
-    return _explain_invalid(raw, ModelAssessment.model_validate)
-
-
-def _explain_invalid_email(raw: str | None) -> str:
-    return _explain_invalid(raw, EmailDraft.model_validate)
-
-
-def _brief_errors(exc: ValidationError, limit: int = 3) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    shown = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in errors[:limit])
-    return shown + (f" (+{len(errors) - limit} more)" if len(errors) > limit else "")
-
-
-def _resolve_evidence(cited: list[str], material: SummaryMaterial) -> list[str]:
-    """Labels (S2, P1) or ids the model was shown → ids, in order, without duplicates; the rest dropped."""
-    labels = prompts.evidence_labels(material)
-    known_ids = set(labels.values())
-    resolved: list[str] = []
-    for item in cited:
-        key = item.strip().strip("[]").upper()
-        ref = labels.get(key) or (item.strip().lower() if item.strip().lower() in known_ids else None)
-        if ref is not None and ref not in resolved:
-            resolved.append(ref)
-    return resolved
-
-
-# --- models and clients ----------------------------------------------------------------------------------
-
-
-class _NotConfigured(Exception):
-    pass
-
-
-def _build_model(config: LlmConfig, sent: list[str]) -> tuple[Model, Callable[[], Awaitable[None]]]:
-    """The pydantic-ai model, and how to close its SDK client so no connection outlives the call.
-
-    Every request body is appended to `sent` as it leaves, so the run records exactly what was sent.
-    """
-
-    async def record(request: httpx2.Request) -> None:
-        sent.append((await request.aread()).decode("utf-8", errors="replace"))
-
-    hooks = {"request": [record]}
-    # max_retries=0 on both SDKs: they retry twice on their own by default; the count is ours (module doc).
-    timeout = config.deadline_seconds
-    if config.provider == "anthropic":
-        key = config.api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise _NotConfigured("no API key: set ANTHROPIC_API_KEY")
-        anthropic_client = anthropic.AsyncAnthropic(
-            api_key=key,
-            base_url=config.base_url,
-            max_retries=0,
-            timeout=timeout,
-            # The SDK sends the key as a bearer token; x-api-key is the documented header, and the one
-            # Anthropic-compatible endpoints behind a base_url check.
-            default_headers={"x-api-key": key},
-            http_client=anthropic.DefaultAsyncHttpxClient(event_hooks=hooks),
-        )
-        provider = AnthropicProvider(anthropic_client=anthropic_client)
-        return AnthropicModel(config.model_name, provider=provider), anthropic_client.close
-
-    key = config.api_key
-    if not config.base_url:
-        key = key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise _NotConfigured("no API key: set OPENAI_API_KEY")
-    openai_client = openai.AsyncOpenAI(
-        api_key=key or NO_KEY_PLACEHOLDER,
-        base_url=config.base_url,
-        max_retries=0,
-        timeout=timeout,
-        http_client=openai.DefaultAsyncHttpxClient(event_hooks=hooks),
-    )
-    openai_provider: OpenAIProvider | OpenAICompatibleProvider
-    if config.base_url:
-        # Not OpenAI: the compatible provider picks generic model profiles rather than OpenAI's own.
-        openai_provider = OpenAICompatibleProvider("openai-compatible", openai_client=openai_client)
-    else:
-        openai_provider = OpenAIProvider(openai_client=openai_client)
-    return OpenAIChatModel(config.model_name, provider=openai_provider), openai_client.close
