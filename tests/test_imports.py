@@ -16,11 +16,10 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "relaydesk"
 MAX_LINES = 450
 
-# Modules allowed over MAX_LINES for now, each with its reason. Being split in parallel work;
-# the list is to be emptied once that work is merged.
+# Modules allowed over MAX_LINES for now, each with its reason (also written at the module's top).
 LONG_MODULES: dict[str, str] = {
-    "relaydesk.deliveries.service": "the outcome mapping moves out of it to relaydesk/outbound/",
-    "relaydesk.deliveries.jobs": "the outcome mapping moves out of it to relaydesk/outbound/",
+    "relaydesk.deliveries.jobs": "one queue class whose claim, send and record steps share the lease; "
+    "the per-channel send is to move to its own module next",
 }
 
 # Circles through modules other work is moving (redaction, outcome); the integrator empties this.

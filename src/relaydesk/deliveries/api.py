@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Query
 
 from relaydesk.accounts.actor import Actor
-from relaydesk.deliveries import service as deliveries
+from relaydesk.deliveries import reading
 from relaydesk.deliveries.models import Delivery
 from relaydesk.deliveries.schemas import DeliveryOut
 from relaydesk.settings import Settings
@@ -21,7 +21,7 @@ def delivery_out(row: Delivery, settings: Settings, actor: Actor) -> DeliveryOut
     return out.model_copy(
         update={
             "max_attempts": row.max_attempts or settings.delivery_max_attempts,
-            "last_error": deliveries.shown_error(actor, row),
+            "last_error": reading.shown_error(actor, row),
         }
     )
 
@@ -36,7 +36,7 @@ async def list_deliveries(
 ) -> list[DeliveryOut]:
     """Channel, target, status, attempts and last error of each outbound message (never its text).
     Without a filter: the account's latest 200."""
-    rows = await deliveries.list_deliveries(uow, actor, handoff_id=handoff_id, session_id=session_id)
+    rows = await reading.list_deliveries(uow, actor, handoff_id=handoff_id, session_id=session_id)
     return [delivery_out(row, settings, actor) for row in rows]
 
 
@@ -44,7 +44,7 @@ async def list_deliveries(
 async def get_delivery(
     delivery_id: uuid.UUID, uow: UowDep, actor: CurrentActor, settings: SettingsDep
 ) -> DeliveryOut:
-    return delivery_out(await deliveries.get_delivery(uow, actor, delivery_id), settings, actor)
+    return delivery_out(await reading.get_delivery(uow, actor, delivery_id), settings, actor)
 
 
 @router.post("/{delivery_id}/retry", response_model=DeliveryOut)
@@ -52,5 +52,5 @@ async def retry(
     delivery_id: uuid.UUID, uow: UowDep, actor: CurrentActor, settings: SettingsDep
 ) -> DeliveryOut:
     """Admins and owners: send a failed or dead delivery again now."""
-    row = await deliveries.retry_now(uow, actor, delivery_id, extra_attempts=settings.delivery_max_attempts)
+    row = await reading.retry_now(uow, actor, delivery_id, extra_attempts=settings.delivery_max_attempts)
     return delivery_out(row, settings, actor)

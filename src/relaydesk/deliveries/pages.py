@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
-from relaydesk.deliveries import service as deliveries
+from relaydesk.deliveries import reading
 from relaydesk.web.auth import FormActor, PageActor
 from relaydesk.web.deps import SettingsDep, UowDep
 from relaydesk.web.templating import render
@@ -38,8 +38,8 @@ async def workspace_context(request: Request, uow: UnitOfWork, actor: Actor, ses
     if not actor.at_least("engineer"):
         return {"deliveries": None}
     return {
-        "deliveries": await deliveries.list_deliveries(uow, actor, session_id=session.id),
-        "delivery_error": partial(deliveries.shown_error, actor),
+        "deliveries": await reading.list_deliveries(uow, actor, session_id=session.id),
+        "delivery_error": partial(reading.shown_error, actor),
         "channel_labels": CHANNEL_LABELS,
         "event_labels": EVENT_LABELS,
     }
@@ -48,12 +48,12 @@ async def workspace_context(request: Request, uow: UnitOfWork, actor: Actor, ses
 @router.get("/sessions/{session_id}/deliveries")
 async def section(request: Request, session_id: uuid.UUID, uow: UowDep, actor: PageActor) -> Response:
     """The section alone, which the workspace reloads while something is still on its way."""
-    rows = await deliveries.list_deliveries(uow, actor, session_id=session_id)
+    rows = await reading.list_deliveries(uow, actor, session_id=session_id)
     return render(
         request,
         "deliveries/_section.html",
         deliveries=rows,
-        delivery_error=partial(deliveries.shown_error, actor),
+        delivery_error=partial(reading.shown_error, actor),
         session={"id": session_id},
         channel_labels=CHANNEL_LABELS,
         event_labels=EVENT_LABELS,
@@ -62,6 +62,6 @@ async def section(request: Request, session_id: uuid.UUID, uow: UowDep, actor: P
 
 @router.post("/deliveries/{delivery_id}/retry")
 async def retry(delivery_id: uuid.UUID, uow: UowDep, actor: FormActor, settings: SettingsDep) -> Response:
-    row = await deliveries.retry_now(uow, actor, delivery_id, extra_attempts=settings.delivery_max_attempts)
+    row = await reading.retry_now(uow, actor, delivery_id, extra_attempts=settings.delivery_max_attempts)
     target = f"/sessions/{row.session_id}#deliveries" if row.session_id else "/settings/integrations"
     return RedirectResponse(target, status_code=303)

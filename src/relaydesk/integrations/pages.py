@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
+from relaydesk.deliveries import reading
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import RelaydeskError
 from relaydesk.integrations import service as integrations
@@ -52,7 +53,7 @@ async def _page(
     test = None
     if test_id is not None:
         try:
-            test = await deliveries.get_delivery(uow, actor, test_id)
+            test = await reading.get_delivery(uow, actor, test_id)
         except RelaydeskError:
             test = None
     return render(
