@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from relaydesk.db.uow import Database
-from relaydesk.feedback.boost import BOOST_PER_MARK, MAX_BOOST, boost_for, boosted_order, helpful_boost
+from relaydesk.summaries.boost import BOOST_PER_MARK, MAX_BOOST, boost_for, boosted_order, helpful_boost
 from tests.feedback.conftest import Team, claimed_escalation, make_team
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import text
 
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.redaction import redact
+from relaydesk.summaries.boost import boosted_order, helpful_boost
 from relaydesk.summaries.identifiers import generalise
 from relaydesk.summaries.schemas import MatchStrength, SimilarSession
 from relaydesk.summaries.words import jaccard, terms
@@ -256,4 +257,7 @@ async def find_similar(
     candidates = await rank(
         uow, account_id, problem=problem, context=context, notes=notes, exclude_session_id=exclude_session_id
     )
-    return judge(candidates)
+    # Past sessions a claimer marked "this helped" move up, within MAX_BOOST (summaries/boost.py);
+    # the judgement still reads the textual scores.
+    boosts = await helpful_boost(uow, account_id, [c.id for c in candidates])
+    return judge(boosted_order(candidates, score=lambda c: c.score, key=lambda c: c.id, boosts=boosts))

@@ -5,9 +5,8 @@ The boost is added to the search's textual score (the share of the problem's ter
 escalation whose claimer marked the session helpful and stops at MAX_BOOST, so a candidate whose
 textual score is more than MAX_BOOST below another can never pass it, however often it was marked.
 
-Wiring (for the search's owner): after scoring the candidates,
-    boosts = await helpful_boost(uow, account_id, [c.id for c in candidates])
-    candidates = boosted_order(candidates, score=lambda c: c.score, key=lambda c: c.id, boosts=boosts)
+summaries/similar.py:find_similar applies it between ranking and judgement; the marks themselves are
+the feedback domain's table (`assessment_helpful`), read here with one statement.
 """
 
 from __future__ import annotations
