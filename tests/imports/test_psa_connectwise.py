@@ -21,6 +21,7 @@ from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import IntegrationCreate
 from relaydesk.outbound.outcome import DeliveryFailed
 from relaydesk.psa.base import ConnectWiseConfig
+from tests.conftest import LOOPBACK_ALLOWED
 from tests.factories import make_account, make_user
 from tests.fakes import connectwise as cw
 from tests.fakes.server import LocalServer, serving
@@ -173,7 +174,13 @@ async def test_cli_import_psa_json(
             ),
             secret_key=SECRET,
         )
-    env = {**os.environ, "RELAYDESK_DATABASE_URL": database_url, "RELAYDESK_SECRET_KEY": SECRET}
+    env = {
+        **os.environ,
+        "RELAYDESK_DATABASE_URL": database_url,
+        "RELAYDESK_SECRET_KEY": SECRET,
+        # The fake listens on loopback, which the SSRF guard refuses unless it is allowed.
+        "RELAYDESK_OUTBOUND_ALLOW_HOSTS": LOOPBACK_ALLOWED,
+    }
     command = [
         sys.executable,
         "-m",

@@ -44,14 +44,15 @@ _INSERT_SESSIONS = text(
     INSERT INTO sessions (id, account_id, owner_id, problem_summary, category, client_name, ticket_id,
                           priority, status, resolution, created_at, updated_at, resolved_at,
                           import_source, import_vendor_id, import_technician, imported_at)
-    SELECT u.id, :account, u.owner_id, u.problem, u.category, u.client, u.ticket, 'normal', 'active',
+    SELECT u.id, :account, u.owner_id, u.problem, u.category, u.client, u.ticket, u.priority, 'active',
            u.resolution, u.created_at, u.resolved_at, u.resolved_at, :source, u.ticket, u.technician, :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:owners AS uuid[]), CAST(:problems AS text[]),
                 CAST(:categories AS text[]), CAST(:clients AS text[]), CAST(:tickets AS text[]),
                 CAST(:resolutions AS text[]), CAST(:created AS timestamptz[]),
-                CAST(:resolved AS timestamptz[]), CAST(:technicians AS text[]))
+                CAST(:resolved AS timestamptz[]), CAST(:technicians AS text[]),
+                CAST(:priorities AS text[]))
          AS u(id, owner_id, problem, category, client, ticket, resolution, created_at, resolved_at,
-              technician)
+              technician, priority)
     ON CONFLICT (account_id, import_source, import_vendor_id) WHERE import_source IS NOT NULL DO NOTHING
     RETURNING id
     """
@@ -174,6 +175,7 @@ async def _write_batch(
             "created": created,
             "resolved": resolved,
             "technicians": [r.technician for r in batch],
+            "priorities": [r.priority for r in batch],
         },
     )
     new = {row.id for row in inserted}
@@ -324,5 +326,6 @@ def _with_row(record: HistoryRecord, row: int) -> HistoryRecord:
         category=record.category,
         closed_at=record.closed_at,
         technician=record.technician,
+        priority=record.priority,
         row=row,
     )
