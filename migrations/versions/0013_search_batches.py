@@ -61,31 +61,40 @@ def upgrade() -> None:
         CREATE FUNCTION relaydesk_index_sessions(p_ids uuid[]) RETURNS void
         LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
         BEGIN
-            -- Sessions indexed before (none, for an import's new sessions: one probe each).
-            PERFORM relaydesk_unindex_session(x.session_id)
-            FROM (SELECT DISTINCT session_id FROM search_postings WHERE session_id = ANY(p_ids)) x;
-            INSERT INTO search_postings (account_id, session_id, term, tf, doc_len)
-            SELECT d.account_id, d.id, t.term, t.tf, sum(t.tf) OVER (PARTITION BY d.id)
-            FROM (
-                SELECT s.id, s.account_id, s.problem_summary, s.resolution,
-                       coalesce(s.category, '') || ' ' || coalesce(
-                           (SELECT string_agg(st.action || ' ' || coalesce(st.result, ''), ' '
-                                              ORDER BY st.created_at, st.id)
-                            FROM steps st WHERE st.session_id = s.id), '') AS worked,
-                       (SELECT string_agg(coalesce(h.reason, '') || ' ' || coalesce(h.notes, ''), ' ')
-                        FROM handoffs h WHERE h.session_id = s.id) AS handed
-                FROM sessions s WHERE s.id = ANY(p_ids) AND s.status = 'resolved'
-            ) d,
-            relaydesk_search_terms(d.problem_summary, d.resolution, d.worked, d.handed) AS t;
+            -- Sessions indexed before (none, for an import's new sessions). One probe of the primary key
+            -- per id: `session_id = ANY(...)` may be planned, with RLS's account filter, as a read of the
+            -- account's (account_id, term) index, which grows with every batch.
+            PERFORM relaydesk_unindex_session(i.id)
+            FROM unnest(p_ids) AS i(id)
+            CROSS JOIN LATERAL (SELECT 1 FROM search_postings p WHERE p.session_id = i.id LIMIT 1) AS hit;
+            -- The counts come from the rows just inserted, never from re-reading search_postings.
+            WITH posted AS (
+                INSERT INTO search_postings (account_id, session_id, term, tf, doc_len)
+                SELECT d.account_id, d.id, t.term, t.tf, sum(t.tf) OVER (PARTITION BY d.id)
+                FROM (
+                    SELECT s.id, s.account_id, s.problem_summary, s.resolution,
+                           coalesce(s.category, '') || ' ' || coalesce(
+                               (SELECT string_agg(st.action || ' ' || coalesce(st.result, ''), ' '
+                                                  ORDER BY st.created_at, st.id)
+                                FROM steps st WHERE st.session_id = s.id), '') AS worked,
+                           (SELECT string_agg(coalesce(h.reason, '') || ' ' || coalesce(h.notes, ''), ' ')
+                            FROM handoffs h WHERE h.session_id = s.id) AS handed
+                    FROM sessions s WHERE s.id = ANY(p_ids) AND s.status = 'resolved'
+                ) d,
+                relaydesk_search_terms(d.problem_summary, d.resolution, d.worked, d.handed) AS t
+                RETURNING account_id, session_id, term, doc_len
+            ),
             -- In term order, as relaydesk_index_session does, so concurrent writers lock rows alike.
-            INSERT INTO search_terms (account_id, term, df)
-            SELECT account_id, term, count(*) FROM search_postings WHERE session_id = ANY(p_ids)
-            GROUP BY account_id, term ORDER BY account_id, term
-            ON CONFLICT (account_id, term) DO UPDATE SET df = search_terms.df + EXCLUDED.df;
+            counted AS (
+                INSERT INTO search_terms (account_id, term, df)
+                SELECT account_id, term, count(*) FROM posted
+                GROUP BY account_id, term ORDER BY account_id, term
+                ON CONFLICT (account_id, term) DO UPDATE SET df = search_terms.df + EXCLUDED.df
+                RETURNING 1
+            )
             INSERT INTO search_corpus (account_id, docs, total_len)
             SELECT account_id, count(*), sum(doc_len)
-            FROM (SELECT DISTINCT ON (session_id) account_id, doc_len FROM search_postings
-                  WHERE session_id = ANY(p_ids) ORDER BY session_id) x
+            FROM (SELECT DISTINCT ON (session_id) account_id, doc_len FROM posted ORDER BY session_id) x
             GROUP BY account_id ORDER BY account_id
             ON CONFLICT (account_id) DO UPDATE
             SET docs = search_corpus.docs + EXCLUDED.docs,
