@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.conftest import LOOPBACK_ALLOWED
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,7 +23,13 @@ async def start_relaydesk(*args: str, env: dict[str, str], log: Path) -> asyncio
             "-m",
             "relaydesk.cli",
             *args,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            # The vendor fakes listen on loopback, which the SSRF guard refuses unless allowed.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "RELAYDESK_OUTBOUND_ALLOW_HOSTS": LOOPBACK_ALLOWED,
+                **env,
+            },
             cwd=ROOT,
             stdout=handle,
             stderr=handle,

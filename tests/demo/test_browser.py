@@ -45,8 +45,9 @@ async def test_senior_sees_two_assessed_escalations_claims_one_and_reads_analyti
     assert await rows.count() == 2
     problems = await page.locator("#queue .queue-item .problem").all_inner_texts()
     assert any("Kyocera" in p for p in problems) and any("Outlook 2016" in p for p in problems)
+    # An arrow function, not a string: the CSP (script-src 'self') forbids eval.
     await page.wait_for_function(
-        "document.querySelector('[data-metric=\"escalations\"]').textContent.trim() !== '…'"
+        "() => document.querySelector('[data-metric=\"escalations\"]').textContent.trim() !== '…'"
     )
     card = await page.inner_text(".analytics-card")
     assert "—" not in card, card  # the week's medians and conversion are figures, not dashes

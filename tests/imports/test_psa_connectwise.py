@@ -178,8 +178,7 @@ async def test_cli_import_psa_json(
         **os.environ,
         "RELAYDESK_DATABASE_URL": database_url,
         "RELAYDESK_SECRET_KEY": SECRET,
-        # The fake listens on loopback, which the SSRF guard refuses unless it is allowed.
-        "RELAYDESK_OUTBOUND_ALLOW_HOSTS": LOOPBACK_ALLOWED,
+        "RELAYDESK_OUTBOUND_ALLOW_HOSTS": LOOPBACK_ALLOWED,  # the fake is on loopback
     }
     command = [
         sys.executable,

@@ -52,7 +52,7 @@ async def test_a_typed_step_shows_its_secrets_masked_and_reveal_shows_one(
         await page.screenshot(path=str(Path(SHOTS) / "workspace-masked.png"), full_page=True)
 
     await step.locator(".secret-mask button.reveal").first.click()
-    await page.wait_for_function("document.querySelector('#steps .secret-mask.revealed') !== null")
+    await page.wait_for_function("() => document.querySelector('#steps .secret-mask.revealed') !== null")
     assert "Gate4471Door" in await step.inner_text()
     assert "Ctrl#Pa55word" not in await step.inner_text()  # only the one asked for
     if SHOTS:

@@ -13,8 +13,9 @@ import json
 import psycopg
 
 from relaydesk.db.uow import Database
-from relaydesk.summaries import service as summaries
 from relaydesk.summaries.jobs import SummaryQueue
+from relaydesk.summaries.suggestions import suggest
+from relaydesk.summaries.variants import make_variant
 from tests.factories import escalate, make_session, make_step
 from tests.redaction import fields
 from tests.summaries.conftest import Team, Vendor, drain, load_handoff, resolved_session
@@ -41,13 +42,13 @@ async def test_a_secret_in_every_free_text_field_reaches_no_model(
     await make_step(db, team.junior, session, action=fields.text("note"), result=None, outcome="info")
 
     config = vendor.config()
-    suggestions = await summaries.suggest(db, team.junior.actor, session.id, config=config)
+    suggestions = await suggest(db, team.junior.actor, session.id, config=config)
     handoff = await escalate(
         db, team.junior, session, reason=fields.text("reason"), notes=fields.text("notes")
     )
     await drain(SummaryQueue(config=config), db)
-    update = await summaries.make_variant(db, team.senior.actor, handoff.id, "client_update", config=config)
-    email = await summaries.make_variant(db, team.senior.actor, handoff.id, "email_draft", config=None)
+    update = await make_variant(db, team.senior.actor, handoff.id, "client_update", config=config)
+    email = await make_variant(db, team.senior.actor, handoff.id, "email_draft", config=None)
 
     assert len(vendor.fake.requests) == 3  # suggestions, the summary, the client update
     sent = [r.raw.decode() for r in vendor.fake.requests]

@@ -78,8 +78,10 @@ async def test_a_clear_match_is_strong_and_an_unrelated_one_weak(db: Database, t
         unrelated = await search.find_similar(
             uow, team.account.id, problem="SharePoint site shows access denied for the finance staff"
         )
-    assert clear[0].strength == "strong"
-    assert all(s.strength == "weak" for s in unrelated)
+    assert clear[0].strength == "strong", [(s.problem, s.strength, s.score, s.margin) for s in clear]
+    assert all(s.strength == "weak" for s in unrelated), [
+        (s.problem, s.strength, s.score, s.margin) for s in unrelated
+    ]
 
 
 async def test_only_resolved_sessions_of_this_account_are_found(db: Database, team: Team) -> None:

@@ -49,6 +49,10 @@ async def seed(database_url: str, *, reset: bool = False) -> list[tuple[str, str
 async def drop_account(db: Database, account_id: uuid.UUID) -> None:
     """Delete the demo account; every tenant row goes with it (ON DELETE CASCADE on account_id)."""
     async with db.uow(account_id) as uow:
+        # The search index first: its triggers (migration 0007) would otherwise update the account's
+        # term counts while the cascade has already removed the account (a foreign-key violation).
+        for table in ("search_postings", "search_terms", "search_corpus"):
+            await uow.session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), {"a": account_id})
         await uow.session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
 
 

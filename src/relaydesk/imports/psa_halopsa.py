@@ -72,7 +72,10 @@ class HaloPsaHistory(HaloPsaClient):
 
     async def _record(self, ticket: dict[str, Any]) -> HistoryRecord | RowError:
         number = int(ticket["id"])
-        reply = await self._get("Actions", {"ticket_id": number, "excludesys": "true"})
+        # The note text comes only with includehtmlnote=true (the HaloPSA schema; issue 21).
+        reply = await self._get(
+            "Actions", {"ticket_id": number, "excludesys": "true", "includehtmlnote": "true", "count": "1000"}
+        )
         actions = reply.get("actions") if isinstance(reply, dict) else reply
         actions = [a for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
         texts = [(str(a.get("outcome") or ""), _plain(a.get("note") or a.get("note_html"))) for a in actions]

@@ -43,7 +43,7 @@ from relaydesk.handoffs.models import Handoff
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries import llm, offline, prompts
 from relaydesk.summaries import service as summaries
-from relaydesk.summaries.llm import LlmConfig, LlmRun
+from relaydesk.summaries.llm import LlmConfig, LlmRun, load_providers
 from relaydesk.summaries.material import handoff_material, suggested_before
 from relaydesk.summaries.models import SummaryJob
 from relaydesk.summaries.runs import record_run
@@ -88,6 +88,8 @@ class SummaryQueue:
         settings = settings or get_settings()
         # "settings" (the default): the configured model, if any; None: offline only.
         self.config = LlmConfig.from_settings(settings) if config == "settings" else config
+        if self.config is not None:
+            load_providers()  # now, at start, rather than on the event loop of the first call
         self.max_calls = max_calls or settings.summary_model_calls
         self.lease_margin = lease_margin_seconds
         self.calls: set[asyncio.Task[None]] = set()

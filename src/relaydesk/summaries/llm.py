@@ -174,6 +174,11 @@ class _Outcome(Generic[T]):
     attempts: int
 
 
+def load_providers() -> None:
+    """Import the vendor SDKs now (a process that will call a model: the worker, serve with a model)."""
+    from relaydesk.summaries import providers  # noqa: F401  (imported for its import cost, once)
+
+
 # --- public API ----------------------------------------------------------------------------------------
 
 
@@ -273,6 +278,10 @@ async def _bounded_call(
     max_tokens: int,
     explain_invalid: Callable[[str | None], str],
 ) -> _Outcome[T]:
+    # The vendor SDKs take seconds to import: loaded on the first call (or by load_providers at start
+    # when a model is configured), before the deadline starts, so the import never eats the call's time.
+    from relaydesk.summaries import providers
+
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline_at = started + config.deadline_seconds
@@ -295,9 +304,6 @@ async def _bounded_call(
         )
 
     try:
-        # The vendor SDKs (seconds of import) load on the first model call, not with the app.
-        from relaydesk.summaries import providers
-
         model, close_client = providers.build_model(config, sent)
     except providers.NotConfigured as exc:
         return outcome(str(exc))
