@@ -28,6 +28,7 @@ from relaydesk.db.uow import Database
 from relaydesk.db.urls import libpq_url
 from relaydesk.deliveries.email_switch import EMAIL_ON
 from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.imports.jobs import PsaImportQueue
 from relaydesk.ops.outage import OUTAGE, is_connection_error
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries.jobs import SummaryQueue
@@ -153,7 +154,12 @@ class Worker:
 
 def default_queues(settings: Settings | None = None) -> list[Queue]:
     """Every job kind the application has; domains register theirs here."""
-    return [SummaryQueue(settings), DeliveryQueue(settings or get_settings()), ReminderQueue()]
+    return [
+        SummaryQueue(settings),
+        DeliveryQueue(settings or get_settings()),
+        ReminderQueue(),
+        PsaImportQueue(settings),
+    ]
 
 
 @contextlib.asynccontextmanager

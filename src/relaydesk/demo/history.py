@@ -5,16 +5,17 @@ history.jsonl is in the history-import format, one resolved ticket a line:
 "priority", "closed_at", "technician"}. It is written by Relaydesk as fiction: clients, people, domains
 (.test / .example) and addresses (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are made up.
 
-Sessions go in with a few statements per table rather than one service call per step (the seed must
-stay fast), in the order the services would leave them: created `active` with their steps, then set
-`resolved` in one UPDATE, which is what fires the search_document trigger (migration 0004), so the
-similar-session search finds the history at once.
+The tickets worked alone go in through the history importer (load_history), as a customer's history
+would. The escalated ones (activity.py) need handoffs and events the importer does not make, so they
+are written by insert_resolved: a few statements per table rather than one service call per step (the
+seed must stay fast), in the order the services would leave them: created `active` with their steps,
+then set `resolved` in one UPDATE, which is what fires the search trigger, so the similar-session
+search finds the history at once.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,9 +25,12 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from relaydesk.db.uow import Database, UnitOfWork
+from relaydesk.imports.records import HistoryRecord, HistoryStep, ImportReport
+from relaydesk.imports.service import import_records
 from relaydesk.sessions.models import Session, Step
 
 HISTORY_FILE = "history.jsonl"
+DEMO_SOURCE = "demo"
 
 
 def read_records() -> list[dict[str, Any]]:
@@ -72,28 +76,22 @@ class SessionRow:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def plain_session(record: dict[str, Any], owner_id: uuid.UUID, rng: random.Random) -> SessionRow:
-    """One technician worked the ticket alone: steps a few minutes apart, ending at closed_at."""
-    closed = datetime.fromisoformat(record["closed_at"])
-    gaps = [timedelta(minutes=rng.randint(3, 14), seconds=rng.randrange(60)) for _ in record["steps"]]
-    at = closed - sum(gaps, timedelta()) - timedelta(minutes=rng.randint(2, 6))
-    created = at
-    steps = []
-    for step, gap in zip(record["steps"], gaps, strict=True):
-        at += gap
-        steps.append(StepRow(step["action"], step.get("result"), step.get("outcome", "info"), owner_id, at))
-    return SessionRow(
+def to_history_record(row: int, record: dict[str, Any]) -> HistoryRecord:
+    """One history.jsonl line as the importer takes it (its technician is matched to a user by name)."""
+    return HistoryRecord(
+        ticket_id=record["ticket_id"],
         problem=record["problem"],
-        category=record.get("category"),
-        client=record.get("client"),
-        ticket_id=record.get("ticket_id"),
-        priority=record.get("priority", "normal"),
-        owner_id=owner_id,
-        assignee_id=None,
-        created_at=created,
-        resolved_at=closed,
         resolution=record["resolution"],
-        steps=steps,
+        steps=tuple(
+            HistoryStep(action=s["action"], result=s.get("result"), outcome=s.get("outcome", "info"))
+            for s in record["steps"]
+        ),
+        client=record.get("client"),
+        category=record.get("category"),
+        closed_at=datetime.fromisoformat(record["closed_at"].replace("Z", "+00:00")),
+        technician=record.get("technician"),
+        priority=record.get("priority", "normal"),
+        row=row,
     )
 
 
@@ -148,17 +146,15 @@ async def insert_resolved(uow: UnitOfWork, account_id: uuid.UUID, rows: list[Ses
     )
 
 
-async def load_history(
-    db: Database, account_id: uuid.UUID, records: list[dict[str, Any]], people: dict[str, uuid.UUID]
-) -> None:
-    """Bring resolved history records into the account: the history importer's job.
+async def load_history(db: Database, account_id: uuid.UUID, records: list[dict[str, Any]]) -> ImportReport:
+    """Bring the history worked alone into the account through the history importer (source "demo").
 
-    Until `relaydesk.imports` lands this writes them itself; then the body becomes one line,
-        await import_records(db, account_id, (to_record(n, r) for n, r in enumerate(records, 1)),
-                             source="demo")
-    (the importer matches `technician` to a user by name, as `people` does here).
+    The importer is idempotent by (source, ticket_id), owns each session by the user named as its
+    technician, and leaves it resolved and searchable at commit, as a real import would.
     """
-    rng = random.Random(4711)  # fixed: the demo is the same on every machine
-    rows = [plain_session(r, people[r["technician"]], rng) for r in records]
-    async with db.uow(account_id) as uow:
-        await insert_resolved(uow, account_id, rows)
+    report = await import_records(
+        db, account_id, [to_history_record(n, r) for n, r in enumerate(records, 1)], source=DEMO_SOURCE
+    )
+    if report.error_count:  # history.jsonl is ours: a refused line is a bug in it, not bad input
+        raise RuntimeError(f"The demo history did not import cleanly: {report.errors}")
+    return report

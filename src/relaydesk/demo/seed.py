@@ -72,7 +72,7 @@ async def _seed(db: Database, now: datetime) -> None:
 
     records = shifted(read_records(), shift_for(now))
     alone, escalated = plan(records, ids, first_day=now - timedelta(days=DAYS))
-    await load_history(db, account.id, alone, {p.name: ids[p.key] for p in PEOPLE})
+    await load_history(db, account.id, alone)
     async with db.uow(account.id) as uow:
         await insert_activity(uow, account.id, escalated, ids)
         await escalate_waiting(uow, actors, now)

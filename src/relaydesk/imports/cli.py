@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 from typing import IO, Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -32,16 +31,13 @@ from relaydesk.db.migrate import upgrade
 from relaydesk.db.uow import Database
 from relaydesk.errors import RelaydeskError
 from relaydesk.imports import service
+from relaydesk.imports.jobs import lister_for
 from relaydesk.imports.parse import FormatError, detect_format, open_text, read_records
-from relaydesk.imports.psa import TicketLister, import_psa
-from relaydesk.imports.psa_autotask import AutotaskHistory
-from relaydesk.imports.psa_connectwise import ConnectWiseHistory
-from relaydesk.imports.psa_halopsa import HaloPsaHistory
+from relaydesk.imports.psa import import_psa
 from relaydesk.imports.records import ImportReport
 from relaydesk.integrations import service as integrations
 from relaydesk.outbound import outbound_client
 from relaydesk.outbound.outcome import DeliveryFailed
-from relaydesk.psa.base import AutotaskConfig, ConnectWiseConfig, HaloPsaConfig, PsaConfig
 from relaydesk.settings import get_settings
 
 import_app = typer.Typer(no_args_is_help=True, help="Import resolved history (files, PSA).")
@@ -168,16 +164,6 @@ def history(
 
 
 __all__ = ["import_app"]
-
-
-def lister_for(kind: str, config: PsaConfig, http: httpx.AsyncClient) -> TicketLister:
-    if kind == "connectwise" and isinstance(config, ConnectWiseConfig):
-        return ConnectWiseHistory(config, client=http)
-    if kind == "autotask" and isinstance(config, AutotaskConfig):
-        return AutotaskHistory(config, client=http)
-    if kind == "halopsa" and isinstance(config, HaloPsaConfig):
-        return HaloPsaHistory(config, client=http)
-    raise RelaydeskError(f"The account's integration ({kind}) is not a PSA Relaydesk can import from.")
 
 
 async def _import_psa(

@@ -30,3 +30,9 @@ class ImportCursor(Base):
     imported: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
+    # A run asked for on the settings page (migration 0014): the worker's to do while requested_at is set.
+    requested_at: Mapped[datetime | None]
+    requested_months: Mapped[int | None]
+    requested_by_id: Mapped[uuid.UUID | None]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))

@@ -14,6 +14,7 @@ What can fail where, and what happens then:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -114,9 +115,11 @@ async def import_psa(
     *,
     months: int = 12,
     now: datetime | None = None,
-    on_page: Callable[[ImportReport], None] | None = None,
+    on_page: Callable[[ImportReport], Awaitable[None] | None] | None = None,
 ) -> ImportReport:
-    """Import the PSA's tickets closed in the last `months` months; returns this run's tally."""
+    """Import the PSA's tickets closed in the last `months` months; returns this run's tally.
+
+    `on_page` is called with the running tally after every page (no transaction open); it may be async."""
     cursor = await _cursor(db, account_id, lister.source, months_ago(now or datetime.now(UTC), months))
     total = ImportReport(source=lister.source)
     position = cursor.position
@@ -128,7 +131,9 @@ async def import_psa(
         total.skipped += written.skipped
         total.errors.extend(written.errors[: max(0, 1000 - len(total.errors))])
         if on_page is not None:
-            on_page(total)
+            shown = on_page(total)  # the worker's callback writes events: it may be a coroutine
+            if inspect.isawaitable(shown):
+                await shown
         if page.position is None:
             return total
         position = page.position

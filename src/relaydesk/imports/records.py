@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 Outcome = Literal["fixed", "failed", "partial", "info"]
+# The session priorities (sessions/models.py PRIORITIES); imports default to normal.
+Priority = Literal["low", "normal", "high", "urgent"]
 
 # Column widths of the sessions table (sessions/models.py) and of the import marks (migration 0010).
 MAX_TICKET_ID = 64
@@ -51,6 +53,7 @@ class HistoryRecord:
     category: str | None = None
     closed_at: datetime | None = None
     technician: str | None = None
+    priority: Priority = "normal"
     row: int | None = field(default=None, compare=False)
 
 

@@ -10,8 +10,10 @@ What can fail where, and what happens then:
 
 Imported sessions are written straight as resolved rows, not through `sessions.resolve_session`, so no
 delivery, notification or webhook is ever made for them. Each is inserted `active`, its steps follow,
-then one UPDATE resolves the batch: the search trigger (migration 0004) fires on that update, when the
-steps exist, so the search document includes them and the session is searchable at commit.
+then one UPDATE resolves the batch: the search_document trigger (migration 0004) fires on that update,
+when the steps exist; the BM25 postings (0007) of the whole batch are then built in one call
+(relaydesk_index_sessions, 0013) with the per-session trigger told to skip, so the session is
+searchable at commit and a 100,000-row import does not pay a round of upserts per session.
 """
 
 from __future__ import annotations
@@ -44,14 +46,15 @@ _INSERT_SESSIONS = text(
     INSERT INTO sessions (id, account_id, owner_id, problem_summary, category, client_name, ticket_id,
                           priority, status, resolution, created_at, updated_at, resolved_at,
                           import_source, import_vendor_id, import_technician, imported_at)
-    SELECT u.id, :account, u.owner_id, u.problem, u.category, u.client, u.ticket, 'normal', 'active',
+    SELECT u.id, :account, u.owner_id, u.problem, u.category, u.client, u.ticket, u.priority, 'active',
            u.resolution, u.created_at, u.resolved_at, u.resolved_at, :source, u.ticket, u.technician, :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:owners AS uuid[]), CAST(:problems AS text[]),
                 CAST(:categories AS text[]), CAST(:clients AS text[]), CAST(:tickets AS text[]),
                 CAST(:resolutions AS text[]), CAST(:created AS timestamptz[]),
-                CAST(:resolved AS timestamptz[]), CAST(:technicians AS text[]))
+                CAST(:resolved AS timestamptz[]), CAST(:technicians AS text[]),
+                CAST(:priorities AS text[]))
          AS u(id, owner_id, problem, category, client, ticket, resolution, created_at, resolved_at,
-              technician)
+              technician, priority)
     ON CONFLICT (account_id, import_source, import_vendor_id) WHERE import_source IS NOT NULL DO NOTHING
     RETURNING id
     """
@@ -67,8 +70,14 @@ _INSERT_STEPS = text(
     """
 )
 
-# Resolving fires the search trigger (it is declared on UPDATE OF status), now that the steps exist.
+# Resolving fires the search_document trigger (0004, declared on UPDATE OF status), now the steps exist.
 _RESOLVE = text("UPDATE sessions SET status = 'resolved' WHERE id = ANY(CAST(:ids AS uuid[]))")
+
+# The BM25 postings (migration 0007) are built once per batch, not once per session by the trigger:
+# the batch's transaction tells the triggers to skip (SET LOCAL, so it ends with the transaction) and
+# indexes its new sessions in a few set-based statements before committing (migration 0013).
+_DEFER_SEARCH = text("SELECT set_config('relaydesk.search_deferred', 'on', true)")
+_INDEX_BATCH = text("SELECT relaydesk_index_sessions(CAST(:ids AS uuid[]))")
 
 # One probe of uq_sessions_import per ticket: a LATERAL subquery parameterised by the ticket id, so the
 # planner cannot turn it into a scan. Both `import_vendor_id = ANY(...)` and a plain EXISTS were planned,
@@ -152,6 +161,7 @@ async def _write_batch(
     batch = [r for r in batch if r.ticket_id not in existing]
     if not batch:
         return 0
+    await uow.session.execute(_DEFER_SEARCH)
     now = datetime.now(UTC)
     ids = [uuid.uuid4() for _ in batch]
     owners = [people.owner(r.technician) for r in batch]
@@ -174,6 +184,7 @@ async def _write_batch(
             "created": created,
             "resolved": resolved,
             "technicians": [r.technician for r in batch],
+            "priorities": [r.priority for r in batch],
         },
     )
     new = {row.id for row in inserted}
@@ -204,6 +215,7 @@ async def _write_batch(
             },
         )
     await uow.session.execute(_RESOLVE, {"ids": list(new)})
+    await uow.session.execute(_INDEX_BATCH, {"ids": list(new)})
     return len(new)
 
 
@@ -324,5 +336,6 @@ def _with_row(record: HistoryRecord, row: int) -> HistoryRecord:
         category=record.category,
         closed_at=record.closed_at,
         technician=record.technician,
+        priority=record.priority,
         row=row,
     )

@@ -25,17 +25,21 @@ from relaydesk.imports.records import (
     HistoryRecord,
     HistoryStep,
     Outcome,
+    Priority,
     RowError,
 )
 
 REQUIRED = ("problem", "resolution", "ticket_id")
-OPTIONAL = ("steps", "notes", "client", "category", "closed_at", "technician")
+OPTIONAL = ("steps", "notes", "client", "category", "closed_at", "technician", "priority")
 COLUMNS = (*REQUIRED, *OPTIONAL)
 EXPECTED = (
-    "problem, steps or notes, resolution, client, ticket_id, category, closed_at, and optionally technician"
+    "problem, steps or notes, resolution, client, ticket_id, category, closed_at, and optionally technician "
+    "and priority"
 )
 
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+_PRIORITY_OF: dict[str, Priority] = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}
 _OUTCOME_OF: dict[str, Outcome] = {"fixed": "fixed", "failed": "failed", "partial": "partial", "info": "info"}
 _OUTCOME_PREFIX = re.compile(r"^\[(fixed|failed|partial|info)\]\s*", re.IGNORECASE)
 _RESULT_SEPARATOR = " => "
@@ -82,6 +86,16 @@ def parse_closed_at(value: Any, *, now: datetime | None = None) -> datetime | No
     if moment > (now or datetime.now(UTC)) + timedelta(days=1):
         raise Invalid("closed_at is in the future")
     return moment
+
+
+def parse_priority(value: Any) -> Priority:
+    """An empty cell is `normal`; anything else must be one of the session priorities."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "normal"
+    priority = _PRIORITY_OF.get(value.strip().lower()) if isinstance(value, str) else None
+    if priority is None:
+        raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}")
+    return priority
 
 
 def _step_from_line(line: str) -> HistoryStep | None:
@@ -154,6 +168,7 @@ def to_record(row: int, raw: dict[str, Any], *, now: datetime | None = None) -> 
             category=_text(raw, "category", limit=MAX_CATEGORY),
             closed_at=parse_closed_at(raw.get("closed_at"), now=now),
             technician=_text(raw, "technician", limit=MAX_TECHNICIAN),
+            priority=parse_priority(raw.get("priority")),
             row=row,
         )
     except Invalid as exc:
@@ -176,6 +191,8 @@ def check_record(record: HistoryRecord) -> str | None:
         _text(raw, "client", limit=MAX_CLIENT)
         _text(raw, "category", limit=MAX_CATEGORY)
         _text(raw, "technician", limit=MAX_TECHNICIAN)
+        if record.priority not in PRIORITIES:
+            raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}")
         if len(record.steps) > MAX_STEPS:
             raise Invalid(f"more than {MAX_STEPS} steps")
         for step in record.steps:

@@ -15,6 +15,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import reading
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import RelaydeskError
+from relaydesk.imports import jobs as imports
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.schemas import (
     EMAIL_EVENTS,
@@ -68,6 +69,7 @@ async def _page(
         event_labels=EVENT_LABELS,
         email_events=EMAIL_EVENTS,
         has_psa=any(row.kind in ("connectwise", "autotask", "halopsa") for row in rows),
+        psa_import=await imports.import_state(uow, actor) if actor.is_manager else None,
         error=error,
         notice=notice,
         revealed=revealed,
@@ -149,6 +151,23 @@ async def create(request: Request, uow: UowDep, actor: FormActor, settings: Sett
 async def test_email(uow: UowDep, actor: FormActor) -> Response:
     delivery = await deliveries.enqueue_test_email(uow, actor)
     return RedirectResponse(f"{PAGE}?test={delivery.id}#test-result", status_code=303)
+
+
+@router.post(f"{PAGE}/psa-import")
+async def start_psa_import(
+    request: Request, uow: UowDep, actor: FormActor, settings: SettingsDep
+) -> Response:
+    """Ask the worker for the PSA import (durable, not done in this request); the page follows it live."""
+    form = await request.form()
+    try:
+        months = int(str(form.get("months") or imports.DEFAULT_MONTHS))
+        async with uow.attempt():
+            _, started = await imports.request_psa_import(uow, actor, months)
+    except ValueError:
+        return await _page(request, uow, actor, settings, status_code=422, error="Months must be a number.")
+    except RelaydeskError as exc:
+        return await _page(request, uow, actor, settings, status_code=exc.status_code, error=exc.detail)
+    return _back("Import started." if started else "An import is already running; it continues below.")
 
 
 @router.post(f"{PAGE}/{{integration_id}}")
