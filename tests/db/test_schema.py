@@ -13,12 +13,21 @@ import relaydesk.models  # noqa: F401  (every table on the metadata)
 from relaydesk.db.base import Base
 from relaydesk.db.urls import sqlalchemy_url
 
+# Made by migration 0007 only where the server has pg_trgm (the embedded one does not).
+OPTIONAL_INDEXES = {"ix_search_terms_trgm"}
+
+
+def _declared(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "index" and name in OPTIONAL_INDEXES)
+
 
 def _differences(url: str, metadata: MetaData = Base.metadata) -> list[Any]:
     engine = create_engine(sqlalchemy_url(url).replace("+psycopg_async", "+psycopg"))
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": _declared}
+            )
             return list(compare_metadata(context, metadata))
     finally:
         engine.dispose()
