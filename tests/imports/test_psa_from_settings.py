@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -17,6 +19,7 @@ from relaydesk.settings import Settings
 from tests.factories import login, make_account, make_user
 from tests.fakes import connectwise as cw
 from tests.fakes.server import LocalServer, serving
+from tests.processes import start_relaydesk, wait_until
 
 PAGE = "/settings/integrations"
 
@@ -138,3 +141,80 @@ async def test_a_failing_psa_stops_with_the_reason_and_an_engineer_cannot_start(
     )
     refused = await client.post(f"{PAGE}/psa-import", data={"csrf_token": token, "months": "12"})
     assert refused.status_code in (403, 303) and "Import+started" not in refused.headers.get("location", "")
+
+
+async def test_a_worker_killed_mid_import_is_continued_by_the_next_after_its_lease(
+    db: Database,
+    settings: Settings,
+    database_url: str,
+    client: httpx.AsyncClient,
+    admin_conn: psycopg.Connection,
+    fake: LocalServer[cw.FakeConnectWise],
+    tmp_path: Path,
+) -> None:
+    """A real `relaydesk worker` takes the import, commits its first page of 100 tickets, hangs on
+    the second page's notes, and is SIGKILLed. Its lease keeps other workers off until it runs
+    out; then the next worker continues from the cursor: every ticket once, none twice."""
+    fake.app.tickets.clear()
+    for n in range(1001, 1251):  # three pages of the real page size (100)
+        fake.app.add_closed_ticket(
+            n, f"Printer offline at desk {n}", "2026-09-15T10:00:00Z", notes=["Power-cycled the printer"],
+            resolution=f"Replaced the network cable at port {n}",
+        )  # fmt: skip
+    fake.app.hang_next(seconds=120, only="/service/tickets/1101/notes")
+    account, owner = await _connectwise(db, settings, fake)
+    await login(client, owner.user.email)
+    assert (await _start(client)).status_code == 303
+
+    def imported() -> list[str]:
+        rows = admin_conn.execute(
+            "SELECT import_vendor_id FROM sessions WHERE account_id = %s AND import_source = 'connectwise'",
+            (account.id,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    env = {
+        "RELAYDESK_DATABASE_URL": database_url,
+        "RELAYDESK_SECRET_KEY": settings.resolved_secret_key(),
+        "RELAYDESK_PUBLIC_URL": "http://relaydesk.test",
+        "RELAYDESK_WORKER_POLL_SECONDS": "0.2",
+        "RELAYDESK_LLM_MODEL": "",
+    }
+    log = tmp_path / "worker.log"
+    worker = await start_relaydesk("worker", env=env, log=log)
+    try:
+        await wait_until(
+            lambda: len(fake.app.requests_to("/service/tickets/1101/notes")) > 0, "page 2", within=90
+        )
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    assert sorted(imported()) == [str(n) for n in range(1001, 1101)], log.read_text()[-2000:]
+    (lease_until, position) = admin_conn.execute(
+        "SELECT lease_until > now(), position FROM import_cursors WHERE account_id = %s", (account.id,)
+    ).fetchone() or (None, None)
+    assert lease_until is True and position == "1100"
+
+    queue = PsaImportQueue(settings)
+    assert await queue.run_once(db) is False  # the dead worker's lease still holds the request
+    admin_conn.execute(  # five minutes pass: the lease runs out
+        "UPDATE import_cursors SET lease_until = now() - interval '1 second' WHERE account_id = %s",
+        (account.id,),
+    )
+    fake.app.release()
+    listed_before = len(fake.app.requests_to("/service/tickets", "GET"))
+    assert await queue.run_once(db) is True
+    vendor_ids = imported()
+    assert len(vendor_ids) == len(set(vendor_ids)) == 250  # none lost, none twice
+    resumed = [r.query.get("conditions", "") for r in fake.app.requests_to("/service/tickets", "GET")]
+    lists = [c for c in resumed[listed_before:] if "closedFlag" in c]
+    assert lists and "id>1100" in lists[0].replace(" ", "")  # continued from the cursor, not page 1
+    done = admin_conn.execute(
+        "SELECT payload->>'imported', payload->>'error' FROM events WHERE account_id = %s "
+        "AND type = 'import.done'",
+        (account.id,),
+    ).fetchall()
+    assert done == [("150", None)]
