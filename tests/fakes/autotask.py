@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.fakes.server import FakeVendor
+from tests.fakes.server import FakeVendor, note_time
 
 USER, SECRET, INTEGRATION_CODE = "relaydesk-api@acmemsp.example", "At-Secret-9f8e7d", "INTCODE0123456789"
 ZONE_PATH = "/zone5/atservicesrest/"
@@ -105,6 +105,7 @@ class FakeAutotask(FakeVendor):
             "description": description,
             "noteType": 1,
             "publish": publish,
+            "createDateTime": note_time(self._next_note),
         }
         self.notes.setdefault(ticket, []).append(note)
         return note

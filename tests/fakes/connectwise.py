@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.fakes.server import FakeVendor
+from tests.fakes.server import FakeVendor, note_time
 
 BASE = "/v4_6_release/apis/3.0"
 COMPANY, PUBLIC_KEY, PRIVATE_KEY = "acmemsp", "PubKey123", "PrivKey-very-secret"
@@ -99,7 +99,14 @@ class FakeConnectWise(FakeVendor):
 
     def add_existing_note(self, ticket: int, text: str, **flags: bool) -> dict[str, Any]:
         self._next_note += 1
-        note = {"id": self._next_note, "ticketId": ticket, "text": text, **{f: False for f in FLAGS}, **flags}
+        note = {
+            "id": self._next_note,
+            "ticketId": ticket,
+            "text": text,
+            "dateCreated": note_time(self._next_note),
+            **{f: False for f in FLAGS},
+            **flags,
+        }
         self.notes.setdefault(ticket, []).append(note)
         return note
 

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.fakes.server import FakeVendor
+from tests.fakes.server import FakeVendor, note_time
 
 CLIENT_ID, CLIENT_SECRET = "c0ffee00-halo-client", "halo-secret-value-xyz"
 
@@ -106,6 +106,7 @@ class FakeHalo(FakeVendor):
             "outcome": "Private Note",
             "note": note,
             "note_html": note.replace("\n", "<br>"),
+            "datetime": note_time(self._next_action),
         }
         self.actions.append(action)
         return action

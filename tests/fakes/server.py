@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Literal, Self, TypeVar
 from urllib.parse import parse_qsl
@@ -140,6 +141,15 @@ class Plan:
     seconds: float = 30.0
     kind: Literal["truncated", "garbage"] = "truncated"
     only: str | None = None
+
+
+def note_time(note_id: int) -> str:
+    """When a fake's note was written: a second per note id after a fixed start, so notes read in
+    id order read in time order, and a test can say what time an imported step must carry."""
+    return (NOTES_START + timedelta(seconds=note_id)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+NOTES_START = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 class FakeVendor:

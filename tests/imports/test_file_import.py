@@ -247,3 +247,35 @@ async def test_an_imported_session_is_found_as_similar_by_a_new_escalation(db: D
     similar = (summary or {}).get("similar_sessions") or []
     assert similar, "the imported VPN session was not found as similar"
     assert similar[0]["resolution"] == "Raised the idle timeout on the firewall to 8 hours"
+
+
+async def test_a_step_with_its_own_time_keeps_it_and_the_session_opens_with_it(
+    db: Database, admin_conn: psycopg.Connection
+) -> None:
+    account = await make_account(db)
+    await make_user(db, account, role="owner")
+    text = jsonl(
+        {
+            "ticket_id": "T-9",
+            "problem": "Shared drive mapping lost at logon",
+            "steps": [
+                {"action": "Checked the GPO", "at": "2026-01-05T08:15:00Z"},
+                {"action": "Re-ran gpupdate", "at": "not a time"},  # unreadable: timed from the close
+            ],
+            "resolution": "Fixed the item-level targeting",
+            "closed_at": "2026-01-05T09:00:00Z",
+        }
+    )
+    report = await service.import_records(db, account.id, read_jsonl(io.StringIO(text)), source="jsonl")
+    assert (report.imported, report.error_count) == (1, 0)
+    steps = admin_conn.execute(
+        "SELECT action, created_at FROM steps WHERE account_id = %s ORDER BY created_at", (account.id,)
+    ).fetchall()
+    assert steps == [
+        ("Checked the GPO", datetime(2026, 1, 5, 8, 15, tzinfo=UTC)),
+        ("Re-ran gpupdate", datetime(2026, 1, 5, 8, 59, 59, tzinfo=UTC)),
+    ]
+    opened = admin_conn.execute(
+        "SELECT created_at FROM sessions WHERE account_id = %s", (account.id,)
+    ).fetchone()
+    assert opened == (datetime(2026, 1, 5, 8, 15, tzinfo=UTC),)

@@ -19,6 +19,7 @@ from relaydesk.psa.base import AutotaskConfig
 from tests.factories import make_account, make_user
 from tests.fakes import autotask as at
 from tests.fakes.server import LocalServer, serving
+from tests.imports.timing import assert_steps_carry_note_times
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -111,3 +112,8 @@ async def test_paging_429_stop_resume_and_rerun(
     assert imported(admin_conn, account.id) == ["301", "302", "303", "304", "305"]
     steps = admin_conn.execute("SELECT count(*) FROM steps WHERE account_id = %s", (account.id,)).fetchone()
     assert steps == (10,)
+    assert_steps_carry_note_times(
+        admin_conn,
+        account.id,
+        [(n["description"], n["createDateTime"]) for notes in fake.app.notes.values() for n in notes],
+    )

@@ -25,6 +25,7 @@ from tests.conftest import LOOPBACK_ALLOWED
 from tests.factories import make_account, make_user
 from tests.fakes import connectwise as cw
 from tests.fakes.server import LocalServer, serving
+from tests.imports.timing import assert_steps_carry_note_times
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SECRET = "test-secret-key"
@@ -112,6 +113,11 @@ async def test_pages_and_a_429_in_the_middle(
     ]  # the 429 and its retry are the same request
     steps = admin_conn.execute("SELECT count(*) FROM steps WHERE account_id = %s", (account.id,)).fetchone()
     assert steps == (10,)
+    assert_steps_carry_note_times(
+        admin_conn,
+        account.id,
+        [(n["text"], n["dateCreated"]) for notes in fake.app.notes.values() for n in notes],
+    )
 
 
 async def test_stop_and_resume_never_duplicates_then_a_rerun_imports_nothing_new(

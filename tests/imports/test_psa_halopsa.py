@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from relaydesk.psa.base import HaloPsaConfig
 from tests.factories import make_account, make_user
 from tests.fakes import halopsa as halo
 from tests.fakes.server import LocalServer, serving
+from tests.imports.timing import assert_steps_carry_note_times
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -98,3 +100,6 @@ async def test_paging_429_stop_resume_and_rerun(
         "SELECT DISTINCT action FROM steps WHERE account_id = %s", (account.id,)
     ).fetchall()
     assert steps == [("Power-cycled the printer",)]
+    assert_steps_carry_note_times(
+        admin_conn, account.id, [(re.sub(r"<[^>]+>", "", a["note"]), a["datetime"]) for a in fake.app.actions]
+    )

@@ -49,7 +49,8 @@ client, category, closed_at (ISO 8601; naive times are UTC), technician (optiona
 
 steps / notes: one step per non-empty line ("action => result" gives a result; a leading [fixed],
 [failed], [partial] or [info] sets the outcome); in JSON Lines also a list of strings or of objects
-{"action", "result", "outcome"}. Importing the same source and ticket_id again skips it.
+{"action", "result", "outcome", "at"} (`at`: when it was done, ISO 8601; without it a step is
+timed from the close). Importing the same source and ticket_id again skips it.
 """
 
 

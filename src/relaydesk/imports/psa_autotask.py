@@ -18,7 +18,7 @@ from typing import Any
 
 from relaydesk.imports.psa import Sleep, TicketPage, within_rate_limit
 from relaydesk.imports.records import MAX_STEPS, HistoryRecord, HistoryStep, RowError
-from relaydesk.imports.validate import Invalid, parse_closed_at
+from relaydesk.imports.validate import Invalid, parse_closed_at, step_time
 from relaydesk.outbound.outcome import json_reply
 from relaydesk.psa.autotask import VENDOR, AutotaskClient
 
@@ -68,20 +68,24 @@ class AutotaskHistory(AutotaskClient):
             records=records, position=str(tickets[-1]["id"]) if len(tickets) == PAGE_SIZE else None
         )
 
-    async def _notes(self, zone: str, ticket: int) -> list[str]:
-        texts: list[str] = []
+    async def _notes(self, zone: str, ticket: int) -> list[HistoryStep]:
+        steps: list[HistoryStep] = []
         url: str | None = f"{zone}V1.0/Tickets/{ticket}/Notes"
         for _ in range(NOTE_PAGES):
             if url is None:
                 break
             page = await self._send("GET", url)
             items = page.get("items") if isinstance(page, dict) else None
-            texts += [_text(n.get("description")) for n in items or [] if isinstance(n, dict)]
+            steps += [
+                HistoryStep(action=_text(n.get("description")), at=step_time(n.get("createDateTime")))
+                for n in items or []
+                if isinstance(n, dict) and _text(n.get("description"))
+            ]
             details = page.get("pageDetails") if isinstance(page, dict) else None
             url = details.get("nextPageUrl") if isinstance(details, dict) else None
             if url is not None and not str(url).startswith(zone):
                 break  # never send the Secret header anywhere but the tenant's zone
-        return [t for t in texts if t]
+        return steps
 
     async def _record(self, zone: str, ticket: dict[str, Any]) -> HistoryRecord | RowError:
         number = int(ticket["id"])
@@ -99,7 +103,7 @@ class AutotaskHistory(AutotaskClient):
             ticket_id=str(number),
             problem=problem,
             resolution=resolution,
-            steps=tuple(HistoryStep(action=t) for t in notes[:MAX_STEPS]),
+            steps=tuple(notes[:MAX_STEPS]),
             client=((await self._company_name(ticket.get("companyID"))) or "")[:200] or None,
             closed_at=closed,
             row=number,

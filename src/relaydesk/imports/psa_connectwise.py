@@ -18,7 +18,7 @@ from typing import Any
 
 from relaydesk.imports.psa import Sleep, TicketPage, within_rate_limit
 from relaydesk.imports.records import MAX_STEPS, HistoryRecord, HistoryStep, RowError
-from relaydesk.imports.validate import Invalid, parse_closed_at
+from relaydesk.imports.validate import Invalid, parse_closed_at, step_time
 from relaydesk.outbound.outcome import json_reply
 from relaydesk.psa.connectwise import VENDOR, ConnectWiseClient
 
@@ -84,7 +84,7 @@ class ConnectWiseHistory(ConnectWiseClient):
             _text(n.get("text")) for n in notes if n.get("resolutionFlag") and _text(n.get("text"))
         )
         steps = [
-            HistoryStep(action=_text(n.get("text")))
+            HistoryStep(action=_text(n.get("text")), at=step_time(n.get("dateCreated")))
             for n in notes
             if not n.get("resolutionFlag") and _text(n.get("text"))
         ][:MAX_STEPS]

@@ -22,7 +22,7 @@ from typing import Any
 
 from relaydesk.imports.psa import Sleep, TicketPage, within_rate_limit
 from relaydesk.imports.records import MAX_STEPS, HistoryRecord, HistoryStep, RowError
-from relaydesk.imports.validate import Invalid, parse_closed_at
+from relaydesk.imports.validate import Invalid, parse_closed_at, step_time
 from relaydesk.outbound.outcome import json_reply
 from relaydesk.psa.halopsa import VENDOR, HaloPsaClient
 
@@ -78,9 +78,16 @@ class HaloPsaHistory(HaloPsaClient):
         )
         actions = reply.get("actions") if isinstance(reply, dict) else reply
         actions = [a for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
-        texts = [(str(a.get("outcome") or ""), _plain(a.get("note") or a.get("note_html"))) for a in actions]
-        resolution = "\n".join(t for outcome, t in texts if t and _RESOLVING.search(outcome))
-        steps = [HistoryStep(action=t) for outcome, t in texts if t and not _RESOLVING.search(outcome)]
+        texts = [
+            (str(a.get("outcome") or ""), _plain(a.get("note") or a.get("note_html")), a.get("datetime"))
+            for a in actions
+        ]
+        resolution = "\n".join(t for outcome, t, _ in texts if t and _RESOLVING.search(outcome))
+        steps = [
+            HistoryStep(action=t, at=step_time(at))
+            for outcome, t, at in texts
+            if t and not _RESOLVING.search(outcome)
+        ]
         problem = _plain(ticket.get("summary"))
         if not problem:
             return RowError(row=number, reason="the ticket has no summary")

@@ -34,6 +34,8 @@ class HistoryStep:
     action: str
     result: str | None = None
     outcome: Outcome = "info"
+    # When it was done, where the source says (a PSA note's time, a JSON step's `at`).
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

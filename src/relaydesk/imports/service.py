@@ -145,6 +145,15 @@ class _Run:
             self.report.errors_omitted += 1
 
 
+def step_times(record: HistoryRecord, closed: datetime) -> tuple[datetime, list[datetime]]:
+    """When the session opened and when each step was done. A step takes the time its source gave
+    it; one without precedes the close by a second for each step after it, so the story reads
+    oldest first. The session opens with its first step (or at the close, with none)."""
+    fallback = closed - timedelta(seconds=len(record.steps))
+    times = [step.at or fallback + timedelta(seconds=n) for n, step in enumerate(record.steps)]
+    return min([*times, fallback]), times
+
+
 async def _write_batch(
     uow: UnitOfWork, account_id: uuid.UUID, source: str, people: _People, batch: list[HistoryRecord]
 ) -> int:
@@ -166,8 +175,8 @@ async def _write_batch(
     ids = [uuid.uuid4() for _ in batch]
     owners = [people.owner(r.technician) for r in batch]
     resolved = [r.closed_at or now for r in batch]
-    # Steps precede the close by a second each, in order, so the story reads oldest first.
-    created = [at - timedelta(seconds=len(r.steps)) for r, at in zip(batch, resolved, strict=True)]
+    timed = [step_times(r, at) for r, at in zip(batch, resolved, strict=True)]
+    created = [opened for opened, _ in timed]
     inserted = await uow.rows(
         _INSERT_SESSIONS,
         {
@@ -191,14 +200,12 @@ async def _write_batch(
     if not new:
         return 0
     step_rows: tuple[list[object], ...] = ([], [], [], [], [], [])
-    for record, session_id, owner, start in zip(batch, ids, owners, created, strict=True):
+    for record, session_id, owner, (_, times) in zip(batch, ids, owners, timed, strict=True):
         if session_id not in new:
             continue
-        for n, step in enumerate(record.steps):
+        for step, at in zip(record.steps, times, strict=True):
             for column, value in zip(
-                step_rows,
-                (session_id, owner, step.action, step.result, step.outcome, start + timedelta(seconds=n)),
-                strict=True,
+                step_rows, (session_id, owner, step.action, step.result, step.outcome, at), strict=True
             ):
                 column.append(value)
     if step_rows[0]:

@@ -5,7 +5,7 @@ How `steps` and `notes` become steps (documented in the CLI help too):
   with a result; any other line is a note. A leading `[fixed]`, `[failed]`, `[partial]` or `[info]` sets
   the step's outcome (default `info`).
 - a JSON list: each item is either a string (read as one line above) or an object
-  `{"action": ..., "result": ..., "outcome": ...}`.
+  `{"action": ..., "result": ..., "outcome": ..., "at": ...}` (`at`: when it was done, ISO 8601).
 - `steps` come first, then `notes`.
 """
 
@@ -88,6 +88,15 @@ def parse_closed_at(value: Any, *, now: datetime | None = None) -> datetime | No
     return moment
 
 
+def step_time(value: Any) -> datetime | None:
+    """A step's time as a source gives it; one that cannot be read is left out (the step keeps its
+    place, timed from the close), never a reason to refuse the ticket."""
+    try:
+        return parse_closed_at(value)
+    except Invalid:
+        return None
+
+
 def parse_priority(value: Any) -> Priority:
     """An empty cell is `normal`; anything else must be one of the session priorities."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -127,7 +136,10 @@ def _step_from_object(item: dict[str, Any], key: str) -> HistoryStep | None:
     if not action.strip():
         return None
     return HistoryStep(
-        action=action.strip()[:MAX_TEXT], result=(result or "").strip()[:MAX_TEXT] or None, outcome=outcome
+        action=action.strip()[:MAX_TEXT],
+        result=(result or "").strip()[:MAX_TEXT] or None,
+        outcome=outcome,
+        at=step_time(item.get("at")),
     )
 
 
