@@ -131,7 +131,7 @@ async def baseline_requests(fake: FakeOpenAI, db: Database, handoff_rows: list[t
     counts = []
     for handoff_id, account_id in handoff_rows:
         async with db.uow(account_id) as uow:
-            handoff = await uow.session.get(Handoff, handoff_id)
+            handoff = await uow.get(Handoff, handoff_id)
             assert handoff is not None
             material = render_material(await handoff_material(uow, handoff))
         before = len(fake.requests)

@@ -269,7 +269,7 @@ async def test_baseline_rows_are_bound_by_row_level_security(db: Database, team:
         assert await uow.scalar(text("SELECT count(*) FROM analytics_baselines")) == 0
     with pytest.raises(DBAPIError, match="row-level security"):
         async with db.uow(other.account.id) as uow:
-            await uow.session.execute(
+            await uow.result(
                 text(
                     "INSERT INTO analytics_baselines (account_id, baseline_handoff_seconds, measured_on) "
                     "VALUES (:a, 60, '2026-01-01')"

@@ -101,7 +101,7 @@ async def claimed_escalation(
         else []
     )
     async with db.uow(team.account.id) as uow:
-        row = await uow.session.get(Handoff, handoff.id)
+        row = await uow.get(Handoff, handoff.id)
         assert row is not None
         row.summary = fixture_summary(cause=cause, similar=similar, engine=engine).model_dump(mode="json")
         row.summary_state = "ready"

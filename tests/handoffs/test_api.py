@@ -222,7 +222,7 @@ async def test_release_reopens_with_cooldown(client: httpx.AsyncClient, db: Data
     async with db.uow(jane.actor.account_id) as uow:
         from relaydesk.handoffs.models import Handoff
 
-        row = await uow.session.get(Handoff, handoff.id)
+        row = await uow.get(Handoff, handoff.id)
         assert row.created_at == handoff.created_at and row.first_claimed_at < row.claimed_at
 
 

@@ -91,7 +91,7 @@ async def test_an_account_with_indexed_history_can_be_deleted(
     await make_user(db, account, role="owner")
     await service.import_records(db, account.id, _records(3), source="api")
     async with db.uow(account.id) as uow:
-        await uow.session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account.id})
+        await uow.result(text("DELETE FROM accounts WHERE id = :a"), {"a": account.id})
     left = admin_conn.execute(
         "SELECT (SELECT count(*) FROM search_postings WHERE account_id = %(a)s) + "
         "(SELECT count(*) FROM search_terms WHERE account_id = %(a)s)",

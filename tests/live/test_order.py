@@ -42,7 +42,7 @@ async def test_two_transactions_committing_out_of_order_are_seen_in_commit_order
     async with SSE(server.url, headers=team.owner.headers) as sse:
         async with db.uow(aid) as b_uow:
             # B starts first (its created_at, the transaction's start, is the earlier one) ...
-            await b_uow.session.execute(text("SELECT 1"))
+            await b_uow.result(text("SELECT 1"))
             async with db.uow(aid) as a_uow:
                 # ... but A appends first and holds the account's event lock until it commits.
                 a_event = await append_event(a_uow, account_id=aid, type="handoff.a")

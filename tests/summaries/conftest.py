@@ -109,7 +109,7 @@ async def vpn_session(db: Database, member: Member, *, with_secrets: bool = Fals
 
 async def load_handoff(db: Database, handoff: Handoff) -> Handoff:
     async with db.uow(handoff.account_id) as uow:
-        row = await uow.session.get(Handoff, handoff.id)
+        row = await uow.get(Handoff, handoff.id)
         assert row is not None
         return row
 

@@ -67,7 +67,7 @@ async def failing_client(settings: Settings, db: Database) -> AsyncIterator[http
     @app.get("/api/v1/boom")
     async def boom() -> None:
         async with app.state.db.uow() as uow:  # PostgreSQL quotes the bad value in its message
-            await uow.session.execute(text("SELECT CAST(:v AS integer)"), {"v": "secret-" + "typed-value"})
+            await uow.result(text("SELECT CAST(:v AS integer)"), {"v": "secret-" + "typed-value"})
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -59,7 +59,7 @@ async def find_account_id(uow: UnitOfWork, key: str) -> uuid.UUID | None:
 
 
 async def get_account(uow: UnitOfWork, account_id: uuid.UUID) -> Account:
-    account = await uow.session.get(Account, account_id)
+    account = await uow.get(Account, account_id)
     if account is None:
         raise NotFound("No such account.")
     return account
@@ -76,7 +76,7 @@ async def find_user_by_email(uow: UnitOfWork, email: str) -> User | None:
     if not found:
         return None
     await uow.set_account(found[0].account_id)
-    return await uow.session.get(User, found[0].user_id)
+    return await uow.get(User, found[0].user_id)
 
 
 def _check_new_user(*, email: str, name: str, role: str, password: str | None) -> None:
@@ -149,14 +149,14 @@ async def create_user(
 
 
 async def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(User).where(User.account_id == actor.account_id, User.deleted_at.is_(None)).order_by(User.name)
     )
     return list(rows)
 
 
 async def get_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> User:
-    user = await uow.session.get(User, user_id)
+    user = await uow.get(User, user_id)
     if user is None or user.account_id != actor.account_id or user.deleted_at is not None:
         raise NotFound("No such user in your account.")
     return user
@@ -171,8 +171,8 @@ async def delete_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> User
     if user.role == "owner" and actor.role != "owner":
         raise BadInput("Only an owner can remove an owner.")
     user.deleted_at = _now()
-    await uow.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    await uow.session.execute(
+    await uow.result(delete(WebSession).where(WebSession.user_id == user.id))
+    await uow.result(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=_now())
@@ -221,9 +221,9 @@ async def admit_login_attempt(
     Limits per window: `max_failures` per email and per email+address, 4x that per address.
     """
     email = email.strip().lower()
-    await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"login:{email}"})
+    await uow.result(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"login:{email}"})
     row = (
-        await uow.session.execute(
+        await uow.result(
             _COUNT_AND_RECORD,
             {
                 "email": email,
@@ -253,7 +253,7 @@ async def authenticate(uow: UnitOfWork, *, email: str, password: str) -> User | 
     if user is None or not verify_password(user.password_hash if user else None, password):
         count_login_failure()
         return None
-    await uow.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))
+    await uow.result(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))
     return user
 
 
@@ -278,7 +278,7 @@ async def end_web_session(uow: UnitOfWork, token: str) -> None:
     )
     if found:
         await uow.set_account(found[0].account_id)
-        await uow.session.execute(delete(WebSession).where(WebSession.id == found[0].web_session_id))
+        await uow.result(delete(WebSession).where(WebSession.id == found[0].web_session_id))
 
 
 async def actor_from_cookie(uow: UnitOfWork, token: str) -> Actor | None:
@@ -350,11 +350,11 @@ async def list_api_tokens(uow: UnitOfWork, actor: Actor) -> list[ApiToken]:
     )
     if not actor.is_manager:
         query = query.where(ApiToken.user_id == actor.user_id)
-    return list(await uow.session.scalars(query))
+    return await uow.all(query)
 
 
 async def revoke_api_token(uow: UnitOfWork, actor: Actor, token_id: uuid.UUID) -> ApiToken:
-    api_token = await uow.session.get(ApiToken, token_id)
+    api_token = await uow.get(ApiToken, token_id)
     if (
         api_token is None
         or api_token.account_id != actor.account_id

@@ -340,7 +340,7 @@ async def clear_baseline(uow: UnitOfWork, actor: Actor) -> None:
     require_baseline_editor(actor)
     row = await _baseline_row(uow, actor.account_id)
     if row is not None:
-        await uow.session.delete(row)
+        await uow.delete(row)
         await uow.flush()
 
 

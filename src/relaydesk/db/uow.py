@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Result, event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.typing import TupleAny
 
 from relaydesk.db.urls import sqlalchemy_url
 
@@ -16,6 +17,10 @@ from relaydesk.db.urls import sqlalchemy_url
 # security policies bind even when the configured DSN is a superuser's.
 APP_ROLE = "relaydesk_app"
 ACCOUNT_SETTING = "relaydesk.account_id"
+
+T = TypeVar("T")
+# One parameter set, or a list of them (executemany).
+Params = dict[str, Any] | list[dict[str, Any]] | None
 
 
 def _take_app_role(dbapi_connection: Any, _record: Any) -> None:
@@ -29,43 +34,69 @@ def _take_app_role(dbapi_connection: Any, _record: Any) -> None:
 
 
 class UnitOfWork:
-    """One transaction. Services flush; only the owner of the unit of work commits."""
+    """One transaction. Services flush; only the owner of the unit of work commits.
+
+    It is the only door to the database: services get these few verbs, never the SQLAlchemy session
+    itself (so a troubleshooting `session` and a database session never share a line)."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._session = session
         self.account_id: uuid.UUID | None = None
 
     async def set_account(self, account_id: uuid.UUID) -> None:
         """Scope the rest of this transaction to one account (SET LOCAL semantics)."""
-        await self.session.execute(
+        await self._session.execute(
             text("SELECT set_config(:name, :value, true)"),
             {"name": ACCOUNT_SETTING, "value": str(account_id)},
         )
         self.account_id = account_id
 
     async def flush(self) -> None:
-        await self.session.flush()
+        await self._session.flush()
 
     async def scalar(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
-        return await self.session.scalar(statement, params)
+        return await self._session.scalar(statement, params)
 
-    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> None:
-        """A statement whose rows nobody reads (UPDATE, DELETE without RETURNING)."""
-        await self.session.execute(statement, params)
+    async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every row's first column (ORM objects for `select(Model)`)."""
+        return list(await self._session.scalars(statement, params))
+
+    async def execute(self, statement: Any, params: Params = None) -> None:
+        """A statement whose rows nobody reads (UPDATE, DELETE without RETURNING); a list of
+        parameter sets runs it once per set (executemany)."""
+        await self._session.execute(statement, params)
+
+    async def result(self, statement: Any, params: Params = None) -> Result[*TupleAny]:
+        """The whole result, for what `rows` and `all` do not give (`rowcount`, `one()`, mappings)."""
+        return await self._session.execute(statement, params)
 
     async def rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
-        return (await self.session.execute(statement, params)).all()
+        return (await self._session.execute(statement, params)).all()
+
+    async def get(self, model: type[T], ident: Any, *, with_for_update: bool = False) -> T | None:
+        """A row by primary key, from the identity map when already loaded; locked when asked."""
+        return await self._session.get(model, ident, with_for_update=with_for_update)
+
+    async def refresh(self, instance: object) -> None:
+        """Read the row again (after a statement that changed it behind the ORM's back)."""
+        await self._session.refresh(instance)
 
     def add(self, instance: object) -> None:
-        self.session.add(instance)
+        self._session.add(instance)
+
+    def add_all(self, instances: Iterable[object]) -> None:
+        self._session.add_all(instances)
+
+    async def delete(self, instance: object) -> None:
+        await self._session.delete(instance)
 
     @asynccontextmanager
     async def attempt(self) -> AsyncIterator[None]:
         """A savepoint around one service call from a form. When the call refuses (a RelaydeskError,
         invalid input), whatever it had already written is undone, while the request's transaction
         lives on to render the form again with the reason; without it the re-rendered page would
-        commit a half-done change."""
-        async with self.session.begin_nested():
+        commit a half-done change. Services use it too, for a write that may fail on its own."""
+        async with self._session.begin_nested():
             yield
 
 

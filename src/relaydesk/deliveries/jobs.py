@@ -168,7 +168,7 @@ class DeliveryQueue:
 
     async def _claim_in(self, uow: UnitOfWork, ids: list[uuid.UUID], room: int) -> list[Job]:
         rows = list(
-            await uow.session.scalars(
+            await uow.all(
                 select(Delivery)
                 .where(
                     Delivery.id.in_(ids),
@@ -183,11 +183,7 @@ class DeliveryQueue:
         wanted = {row.integration_id for row in rows if row.integration_id}
         linked = {
             i.id: i
-            for i in (
-                await uow.session.scalars(select(Integration).where(Integration.id.in_(wanted)))
-                if wanted
-                else []
-            )
+            for i in (await uow.all(select(Integration).where(Integration.id.in_(wanted))) if wanted else [])
         }
         summaries: dict[uuid.UUID, sources.SummaryView | None] = {}
         opened: dict[uuid.UUID, dict[str, str]] = {}
@@ -320,7 +316,7 @@ class DeliveryQueue:
 
     async def _mark_data(self, db: Database, job: Job) -> None:
         async with db.uow(job.account_id) as uow:
-            await uow.session.execute(
+            await uow.result(
                 update(Delivery)
                 .where(Delivery.id == job.id, Delivery.status == "sending", Delivery.attempts == job.attempt)
                 .values(data_attempt=job.attempt)
@@ -490,7 +486,7 @@ class DeliveryQueue:
                 )
             elif failure is not None and failure.status == 429 and job.integration_id is not None:
                 # The vendor throttles the whole webhook, not this one message: hold its queue too.
-                await uow.session.execute(
+                await uow.result(
                     update(Delivery)
                     .where(
                         Delivery.integration_id == job.integration_id,

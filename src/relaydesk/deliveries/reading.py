@@ -67,9 +67,9 @@ async def list_deliveries(
         query = query.where(Delivery.session_id == session_id)
     if handoff_id is None and session_id is None:
         query = query.order_by(Delivery.created_at.desc(), Delivery.id).limit(limit)
-        return list(reversed(list(await uow.session.scalars(query))))
+        return list(reversed(await uow.all(query)))
     query = query.order_by(Delivery.created_at, Delivery.channel, Delivery.target).limit(limit)
-    return list(await uow.session.scalars(query))
+    return await uow.all(query)
 
 
 async def get_delivery(

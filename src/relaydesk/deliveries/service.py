@@ -83,7 +83,7 @@ async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) 
         }
         for d in drafts
     ]
-    await uow.session.execute(
+    await uow.result(
         pg_insert(Delivery).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     await _wake(uow)
@@ -118,7 +118,7 @@ async def _emails(
         if not ids:
             return []
         query = query.where(User.id.in_(ids))
-    return list(await uow.session.scalars(query.order_by(User.email)))
+    return await uow.all(query.order_by(User.email))
 
 
 async def _channel_drafts(
@@ -229,7 +229,7 @@ async def schedule_pickup_reminder(
     level: int = 1,
 ) -> None:
     """A row due when the SLA runs out; one per escalation and SLA level (the unique key)."""
-    await uow.session.execute(
+    await uow.result(
         pg_insert(Reminder)
         .values(
             id=uuid.uuid4(),
@@ -252,7 +252,7 @@ async def schedule_pickup_reminder(
 async def cancel_reminders(uow: UnitOfWork, handoff_id: uuid.UUID, *, state: str) -> None:
     """The escalation was claimed (`taken`) or withdrawn: no more nagging, and the reminder's bell
     items stop asking for action. Called in the claim's or withdrawal's transaction."""
-    await uow.session.execute(
+    await uow.result(
         update(Reminder)
         .where(Reminder.handoff_id == handoff_id, Reminder.status == "pending")
         .values(status="cancelled")
@@ -273,7 +273,7 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
     content = messages.unclaimed_content(payload["escalation"], minutes=float(payload["minutes"]))
     account_id = reminder.account_id
     managers = list(
-        await uow.session.scalars(
+        await uow.all(
             select(User.id).where(
                 User.account_id == account_id,
                 User.deleted_at.is_(None),

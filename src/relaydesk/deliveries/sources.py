@@ -42,7 +42,7 @@ def _view(state: str, summary: dict[str, Any] | None) -> SummaryView:
 
 async def handoff_summary(uow: UnitOfWork, handoff_id: uuid.UUID) -> SummaryView | None:
     row = (
-        await uow.session.execute(
+        await uow.result(
             text("SELECT summary_state, summary FROM handoffs WHERE id = :id AND account_id = :a"),
             {"id": handoff_id, "a": uow.account_id},
         )
@@ -60,7 +60,7 @@ async def handoff_status(uow: UnitOfWork, handoff_id: uuid.UUID) -> str | None:
 async def latest_session_summary(uow: UnitOfWork, session_id: uuid.UUID) -> SummaryView | None:
     """The summary of the session's latest escalation, if it has one."""
     row = (
-        await uow.session.execute(
+        await uow.result(
             text(
                 "SELECT summary_state, summary FROM handoffs "
                 "WHERE session_id = :id AND account_id = :a AND intent = 'escalate' AND summary IS NOT NULL "

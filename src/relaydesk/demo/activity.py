@@ -318,7 +318,7 @@ async def insert_activity(
     """The escalated sessions (resolved), their handoffs and their events, batched."""
     names = {ids[p.key]: p.name for p in PEOPLE}
     await insert_resolved(uow, account_id, [h.session for h in handoffs])
-    await uow.session.execute(
+    await uow.result(
         insert(Handoff),
         [
             {
@@ -351,7 +351,7 @@ async def insert_activity(
     )
     timeline = sorted((e for h in handoffs for e in _events(h, ids)), key=lambda e: e[0])
     events = await append_events(uow, account_id=account_id, drafts=[d for _, d in timeline])
-    await uow.session.execute(
+    await uow.result(
         text("UPDATE events SET created_at = :at WHERE id = :eid"),
         [{"eid": e.id, "at": at} for e, (at, _) in zip(events, timeline, strict=True)],
     )

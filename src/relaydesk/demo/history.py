@@ -99,7 +99,7 @@ async def insert_resolved(uow: UnitOfWork, account_id: uuid.UUID, rows: list[Ses
     """Write resolved sessions and their steps: one INSERT per table, one UPDATE to resolve them."""
     if not rows:
         return
-    await uow.session.execute(
+    await uow.result(
         insert(Session),
         [
             {
@@ -119,7 +119,7 @@ async def insert_resolved(uow: UnitOfWork, account_id: uuid.UUID, rows: list[Ses
             for r in rows
         ],
     )
-    await uow.session.execute(
+    await uow.result(
         insert(Step),
         [
             {
@@ -137,7 +137,7 @@ async def insert_resolved(uow: UnitOfWork, account_id: uuid.UUID, rows: list[Ses
         ],
     )
     # Resolving after the steps exist: the trigger builds search_document from them.
-    await uow.session.execute(
+    await uow.result(
         text(
             "UPDATE sessions SET status = 'resolved', resolution = :res, resolved_at = :at, updated_at = :at "
             "WHERE id = :sid"

@@ -52,8 +52,8 @@ async def drop_account(db: Database, account_id: uuid.UUID) -> None:
         # The search index first: its triggers (migration 0007) would otherwise update the account's
         # term counts while the cascade has already removed the account (a foreign-key violation).
         for table in ("search_postings", "search_terms", "search_corpus"):
-            await uow.session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), {"a": account_id})
-        await uow.session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
+            await uow.result(text(f"DELETE FROM {table} WHERE account_id = :a"), {"a": account_id})
+        await uow.result(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
 
 
 async def _seed(db: Database, now: datetime) -> None:

@@ -145,7 +145,7 @@ async def escalate_waiting(uow: UnitOfWork, actors: dict[str, Actor], now: datet
         session.updated_at = escalated_at
         await uow.flush()
         for table in (Event, Notification):
-            await uow.session.execute(
+            await uow.result(
                 update(table).where(table.handoff_id == handoff.id).values(created_at=escalated_at)
             )
         ids.append(handoff.id)

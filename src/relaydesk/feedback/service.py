@@ -86,7 +86,7 @@ async def _out(uow: UnitOfWork, actor: Actor, target: _Target) -> FeedbackOut:
     verdict = await uow.scalar(
         select(AssessmentFeedback).where(AssessmentFeedback.handoff_id == target.handoff.id)
     )
-    marks = await uow.session.scalars(
+    marks = await uow.all(
         select(HelpfulMark).where(HelpfulMark.handoff_id == target.handoff.id).order_by(HelpfulMark.marked_at)
     )
     return FeedbackOut(
@@ -148,13 +148,13 @@ async def record_feedback(
         wanted = set(feedback_in.helpful_session_ids)
         if not wanted <= shown:
             raise BadInput("helpful_session_ids may only name similar sessions shown with this assessment.")
-        await uow.session.execute(
+        await uow.result(
             delete(HelpfulMark).where(
                 HelpfulMark.handoff_id == target.handoff.id, HelpfulMark.past_session_id.not_in(wanted)
             )
         )
         kept = set(
-            await uow.session.scalars(
+            await uow.all(
                 select(HelpfulMark.past_session_id).where(HelpfulMark.handoff_id == target.handoff.id)
             )
         )

@@ -43,8 +43,8 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
     if claimed is None:
         await _refuse_claim(uow, actor, handoff_id, now)
     handoff: Handoff = claimed
-    await uow.session.refresh(handoff)
-    session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
+    await uow.refresh(handoff)
+    session = await uow.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.assignee_id, session.status, session.updated_at = actor.user_id, "active", now
     await notifications.set_state_for_handoff(uow, handoff.id, kind="escalation", state="taken")
@@ -113,7 +113,7 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     handoff.release_reason = reason
     # Back to open for everyone: a targeted escalation that was released goes to the team.
     handoff.claimed_by_id, handoff.claimed_at, handoff.target_user_id = None, None, None
-    session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
+    session = await uow.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.status, session.assignee_id, session.updated_at = "escalated", None, now
     escalator = await uow.scalar(select(User.name).where(User.id == handoff.created_by_id)) or "a teammate"

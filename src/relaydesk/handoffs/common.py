@@ -51,7 +51,7 @@ async def teammates(
     )
     if target is not None:
         query = query.where(User.id == target)
-    return list(await uow.session.scalars(query))
+    return await uow.all(query)
 
 
 def queue_payload(handoff: Handoff, session: Session, escalator: str) -> dict[str, Any]:

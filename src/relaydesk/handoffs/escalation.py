@@ -163,7 +163,7 @@ async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Sessio
         raise Conflict(f"Only a parked session can be resumed; this one is {session.status}.")
     session.status = "active"
     session.updated_at = common.now()
-    await uow.session.execute(
+    await uow.result(
         update(Handoff)
         .where(Handoff.session_id == session.id, Handoff.status == "parked")
         .values(status="resumed", closed_at=common.now())
@@ -187,7 +187,7 @@ async def withdraw(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Hand
             raise NotPermitted("Only the engineer who escalated can withdraw it.")
         raise Conflict(await common.not_open_message(uow, handoff), **await common.claim_facts(uow, handoff))
     handoff.status, handoff.closed_at = "withdrawn", common.now()
-    session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
+    session = await uow.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.status, session.updated_at = "active", common.now()
     await notifications.set_state_for_handoff(uow, handoff.id, kind="escalation", state="withdrawn")

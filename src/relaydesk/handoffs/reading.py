@@ -79,7 +79,7 @@ async def header_counts(uow: UnitOfWork, actor: Actor) -> tuple[int | None, int,
         else None
     )
     columns = [unread, last_seq.scalar_subquery()] + ([waiting] if waiting is not None else [])
-    row = (await uow.session.execute(select(*columns))).one()
+    row = (await uow.result(select(*columns))).one()
     return (row[2] if waiting is not None else None), row[0] or 0, row[1] or 0
 
 

@@ -170,7 +170,7 @@ async def _write_batch(
     batch = [r for r in batch if r.ticket_id not in existing]
     if not batch:
         return 0
-    await uow.session.execute(_DEFER_SEARCH)
+    await uow.result(_DEFER_SEARCH)
     now = datetime.now(UTC)
     ids = [uuid.uuid4() for _ in batch]
     owners = [people.owner(r.technician) for r in batch]
@@ -209,7 +209,7 @@ async def _write_batch(
             ):
                 column.append(value)
     if step_rows[0]:
-        await uow.session.execute(
+        await uow.result(
             _INSERT_STEPS,
             {
                 "account": account_id,
@@ -221,8 +221,8 @@ async def _write_batch(
                 "ats": step_rows[5],
             },
         )
-    await uow.session.execute(_RESOLVE, {"ids": list(new)})
-    await uow.session.execute(_INDEX_BATCH, {"ids": list(new)})
+    await uow.result(_RESOLVE, {"ids": list(new)})
+    await uow.result(_INDEX_BATCH, {"ids": list(new)})
     return len(new)
 
 

@@ -163,7 +163,7 @@ def integration_out(row: Integration) -> IntegrationOut:
 
 async def list_integrations(uow: UnitOfWork, actor: Actor) -> list[Integration]:
     _manage(actor)
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(Integration)
         .where(Integration.account_id == actor.account_id)
         .order_by(Integration.created_at, Integration.id)
@@ -211,7 +211,7 @@ async def create_integration(
         created_by_id=actor.user_id,
     )
     try:
-        async with uow.session.begin_nested():
+        async with uow.attempt():
             uow.add(row)
             await uow.flush()
     except IntegrityError:
@@ -256,7 +256,7 @@ async def update_integration(
 
 async def delete_integration(uow: UnitOfWork, actor: Actor, integration_id: uuid.UUID) -> None:
     row = await get_integration(uow, actor, integration_id, for_update=True)
-    await uow.session.execute(delete(Integration).where(Integration.id == row.id))
+    await uow.result(delete(Integration).where(Integration.id == row.id))
 
 
 async def rotate_signing_secret(
@@ -278,7 +278,7 @@ async def rotate_signing_secret(
 
 async def routes_for(uow: UnitOfWork, account_id: uuid.UUID, event: str) -> list[Integration]:
     """The account's enabled integrations that carry `event`."""
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(Integration)
         .where(Integration.account_id == account_id, Integration.enabled.is_(True))
         .order_by(Integration.created_at, Integration.id)

@@ -61,7 +61,7 @@ async def append_events(
     # Serialise event writers of one account until commit, so seq order is commit order (invariant 6).
     # max(seq) below is a new statement, so under READ COMMITTED (the unit of work's level) its
     # snapshot already includes the commit of whoever held the lock before us.
-    await uow.session.execute(
+    await uow.result(
         text(f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(:a))"), {"a": str(account_id)}
     )
     first = await uow.scalar(
@@ -80,7 +80,7 @@ async def append_events(
         )
         for n, d in enumerate(drafts)
     ]
-    uow.session.add_all(events)
+    uow.add_all(events)
     await uow.flush()
     # NOTIFY inside the transaction is delivered only on commit; it only wakes listeners, which
     # read the table from their last seq, so one notice for the last position is enough.
@@ -97,7 +97,7 @@ async def last_seq(uow: UnitOfWork, account_id: uuid.UUID) -> int:
 
 async def events_after(uow: UnitOfWork, account_id: uuid.UUID, after: int, *, limit: int) -> list[Event]:
     """Committed events with seq > after, oldest first; the unique (account_id, seq) index serves it."""
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(Event)
         .where(Event.account_id == account_id, Event.seq > after)
         .order_by(Event.seq)
@@ -109,7 +109,7 @@ async def events_after(uow: UnitOfWork, account_id: uuid.UUID, after: int, *, li
 async def session_events(
     uow: UnitOfWork, account_id: uuid.UUID, session_id: uuid.UUID, viewer_id: uuid.UUID
 ) -> list[Event]:
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(Event)
         .where(
             Event.account_id == account_id,

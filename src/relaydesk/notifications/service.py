@@ -42,7 +42,7 @@ async def notify(
         )
         for user_id in user_ids
     ]
-    uow.session.add_all(items)
+    uow.add_all(items)
     await uow.flush()
     await append_events(
         uow,
@@ -70,7 +70,7 @@ async def notify(
 
 async def set_state_for_handoff(uow: UnitOfWork, handoff_id: uuid.UUID, *, kind: str, state: str) -> None:
     """Mark every actionable item of a handoff as no longer actionable (taken, withdrawn)."""
-    await uow.session.execute(
+    await uow.result(
         update(Notification)
         .where(
             Notification.handoff_id == handoff_id,
@@ -84,7 +84,7 @@ async def set_state_for_handoff(uow: UnitOfWork, handoff_id: uuid.UUID, *, kind:
 async def bell(uow: UnitOfWork, actor: Actor, *, limit: int = 50) -> tuple[int, list[Notification]]:
     mine = Notification.user_id == actor.user_id
     unread = await uow.scalar(select(func.count()).where(mine, Notification.read_at.is_(None)))
-    rows = await uow.session.scalars(
+    rows = await uow.all(
         select(Notification)
         .where(mine)
         .order_by(Notification.read_at.is_not(None), Notification.created_at.desc())
@@ -106,7 +106,7 @@ async def mark_read(uow: UnitOfWork, actor: Actor, notification_id: uuid.UUID) -
 
 
 async def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:
-    result = await uow.session.execute(
+    result = await uow.result(
         update(Notification)
         .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
         .values(read_at=datetime.now(UTC))

@@ -150,7 +150,7 @@ async def list_sessions(
     if status:
         query = query.where(Session.status == status)
     query = query.order_by(Session.updated_at.desc()).limit(limit)
-    return await _with_names(uow, list(await uow.session.scalars(query)))
+    return await _with_names(uow, await uow.all(query))
 
 
 async def _with_names(uow: UnitOfWork, sessions: list[Session]) -> list[SessionOut]:

@@ -135,7 +135,7 @@ class SummaryQueue:
             )
             if handoff is None:
                 return False  # another worker has it, or it is done
-            job = await uow.session.get(SummaryJob, handoff_id, with_for_update=True)
+            job = await uow.get(SummaryJob, handoff_id, with_for_update=True)
             now = _now()
             if job is None:
                 job = SummaryJob(handoff_id=handoff_id, account_id=account_id, attempts=0)
@@ -184,7 +184,7 @@ class SummaryQueue:
         job.attempts += 1
         try:
             # A savepoint: a failing draft rolls back alone and the attempt is still counted.
-            async with uow.session.begin_nested():
+            async with uow.attempt():
                 material = await handoff_material(uow, handoff)
                 final = self.config is None
                 draft = offline.summarize(
@@ -283,7 +283,7 @@ class SummaryQueue:
                         update={"variants": current.variants, "variant_info": current.variant_info}
                     )
                 await summaries.save_summary(uow, handoff, final)
-            job = await uow.session.get(SummaryJob, call.handoff_id, with_for_update=True)
+            job = await uow.get(SummaryJob, call.handoff_id, with_for_update=True)
             if job is not None:
                 job.lease_until = None
             if self._backlog:

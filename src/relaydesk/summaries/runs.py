@@ -65,9 +65,7 @@ async def handoff_runs(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> 
     if handoff is None:
         raise NotFound("No such handoff, or it is not visible to you.")
     return list(
-        await uow.session.scalars(
-            select(ModelRun).where(ModelRun.handoff_id == handoff_id).order_by(ModelRun.created_at)
-        )
+        await uow.all(select(ModelRun).where(ModelRun.handoff_id == handoff_id).order_by(ModelRun.created_at))
     )
 
 
@@ -78,9 +76,7 @@ async def account_runs(
     query = select(ModelRun).where(ModelRun.account_id == actor.account_id)
     if purpose:
         query = query.where(ModelRun.purpose == purpose)
-    return list(
-        await uow.session.scalars(query.order_by(ModelRun.created_at.desc(), ModelRun.id).limit(limit))
-    )
+    return await uow.all(query.order_by(ModelRun.created_at.desc(), ModelRun.id).limit(limit))
 
 
 async def get_run(uow: UnitOfWork, actor: Actor, run_id: uuid.UUID) -> ModelRun:

@@ -189,7 +189,7 @@ async def rank(
     scores (0 to 1). One statement; the per-account tables are under row-level security too."""
     # The planner's cost guesses for this statement are high enough to trigger JIT compilation, which
     # costs more than the whole query; it never pays here.
-    await uow.session.execute(text("SET LOCAL jit = off"))
+    await uow.result(text("SET LOCAL jit = off"))
     rows = await uow.rows(
         _RANK_SQL,
         {

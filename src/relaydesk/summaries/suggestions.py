@@ -62,9 +62,7 @@ async def _session_to_suggest_for(uow: UnitOfWork, actor: Actor, session_id: uui
 async def _rate_limited(uow: UnitOfWork, actor: Actor, per_hour: int) -> bool:
     """Whether the actor has used up their model suggestions; if not, the slot is theirs (the caller
     inserts the run row in this transaction, under the same lock, so concurrent requests count)."""
-    await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(727004, hashtext(:u))"), {"u": str(actor.user_id)}
-    )
+    await uow.result(text("SELECT pg_advisory_xact_lock(727004, hashtext(:u))"), {"u": str(actor.user_id)})
     used = await uow.scalar(
         select(func.count())
         .select_from(ModelRun)

@@ -82,7 +82,7 @@ async def _plan_variant(
     summary = read_summary(handoff.summary)
     if summary is None:
         raise Conflict("The summary is still being made; try again in a moment.")
-    session = await uow.session.get(Session, handoff.session_id)
+    session = await uow.get(Session, handoff.session_id)
     if session is None:
         raise NotFound("No such handoff, or it is not visible to you.")
     note = await ticket_note(uow, session, summary)
