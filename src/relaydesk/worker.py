@@ -27,7 +27,8 @@ from relaydesk.db.notify import JOBS_CHANNEL
 from relaydesk.db.uow import Database
 from relaydesk.db.urls import libpq_url
 from relaydesk.deliveries.email_switch import EMAIL_ON
-from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.deliveries.jobs import DeliveryQueue
+from relaydesk.deliveries.reminder_queue import ReminderQueue
 from relaydesk.imports.jobs import PsaImportQueue
 from relaydesk.ops.outage import OUTAGE, is_connection_error
 from relaydesk.settings import Settings, get_settings

@@ -14,7 +14,8 @@ import pytest
 
 from relaydesk.accounts.models import Account
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.deliveries.jobs import DeliveryQueue
+from relaydesk.deliveries.reminder_queue import ReminderQueue
 from relaydesk.deliveries.webhook import generate_secret
 from relaydesk.psa import autotask as autotask_client
 from relaydesk.settings import Settings

@@ -16,7 +16,8 @@ from starlette.responses import Response
 
 from relaydesk import metrics
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.deliveries.jobs import DeliveryQueue
+from relaydesk.deliveries.reminder_queue import ReminderQueue
 from relaydesk.settings import Settings
 from relaydesk.worker import Worker
 from tests.deliveries.conftest import SIGNING_SECRET, Connect, Team, statuses

@@ -8,7 +8,8 @@ import httpx
 import psycopg
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.deliveries.jobs import DeliveryQueue
+from relaydesk.deliveries.reminder_queue import ReminderQueue
 from relaydesk.handoffs import service as handoffs
 from tests.deliveries.conftest import Connect, Team, drain_all, run_worker, set_sla
 from tests.factories import escalate, make_session

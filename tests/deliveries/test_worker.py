@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from relaydesk.db.uow import Database
-from relaydesk.deliveries.jobs import DeliveryQueue, ReminderQueue
+from relaydesk.deliveries.jobs import DeliveryQueue
+from relaydesk.deliveries.reminder_queue import ReminderQueue
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate
 from relaydesk.sessions import service as sessions

@@ -1,4 +1,4 @@
-"""The worker's two queues here: deliveries (send, with retries) and reminders (the pickup SLA).
+"""The worker's delivery queue: send outbound messages, with retries.
 
 A delivery goes through three short transactions and never holds one across the network:
 
@@ -29,9 +29,8 @@ recorded. Cancelled after that, it gives its lease back (`pending`, due now, ano
 woken), except an email past DATA: that one is waited for (the SMTP timeout bounds it), because
 cancelling it is exactly what would make it uncertain.
 
-Length: over the house limit of 450 lines (tests/test_imports.py says so too) because DeliveryQueue's
-claim, send and record steps share the lease and the attempt; the per-channel send is the next to move
-out, into its own module.
+The send step itself (one message out on its channel) is sending.py; the reminder queue is
+reminder_queue.py.
 """
 
 from __future__ import annotations
@@ -41,8 +40,6 @@ import contextlib
 import logging
 import random
 import uuid
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,13 +47,10 @@ import httpx
 from sqlalchemy import func, select, text, update
 
 from relaydesk.db.uow import Database, UnitOfWork
-from relaydesk.deliveries import messages, sources
 from relaydesk.deliveries import service as deliveries
-from relaydesk.deliveries.email import SmtpConfig, send_email
-from relaydesk.deliveries.models import DUE_STATUSES, Delivery, Reminder
-from relaydesk.deliveries.slack import post_slack
-from relaydesk.deliveries.teams import post_teams
-from relaydesk.deliveries.webhook import post_webhook
+from relaydesk.deliveries import sources
+from relaydesk.deliveries.models import DUE_STATUSES, Delivery
+from relaydesk.deliveries.sending import ChannelSender, Job
 from relaydesk.integrations import service as integrations
 from relaydesk.integrations.models import Integration
 from relaydesk.integrations.schemas import KIND_LABELS
@@ -64,41 +58,15 @@ from relaydesk.live.service import append_event
 from relaydesk.metrics import count_lease_released, count_uncertain_resend
 from relaydesk.outbound import outbound_client
 from relaydesk.outbound.outcome import DeliveryFailed, Sent
-from relaydesk.psa.base import PsaClient, add_note_once
-from relaydesk.psa.clients import make_psa_client
 from relaydesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SUMMARY_POLL_SECONDS = 2.0  # how often a PSA note waiting for its summary looks again
-PSA_CLIENT_CACHE = 64  # HaloPSA tokens live in the client: keep clients across deliveries
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A claimed delivery: everything the send needs, copied out of the claim's transaction."""
-
-    id: uuid.UUID
-    account_id: uuid.UUID
-    channel: str
-    event: str
-    target: str
-    key: str
-    payload: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    handoff_id: uuid.UUID | None
-    session_id: uuid.UUID | None
-    integration_id: uuid.UUID | None
-    integration_kind: str | None
-    integration_version: datetime | None
-    config: dict[str, Any]
-    secrets: dict[str, str]
-    summary: sources.SummaryView | None
 
 
 class DeliveryQueue:
@@ -106,20 +74,12 @@ class DeliveryQueue:
 
     def __init__(self, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
-        self.base_url = settings.base_url()
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         # A send never outlives its lease, or a live sender and a retry could overlap.
         self.deadline = settings.delivery_lease_seconds * 0.8
         self._secret_key = settings.resolved_secret_key()
         self._http = http
-        self._psa: OrderedDict[tuple[uuid.UUID, datetime | None], PsaClient] = OrderedDict()
-        self._smtp: SmtpConfig | None = None
-        self._smtp_problem = "No SMTP server is set up (RELAYDESK_SMTP_URL is empty), so email cannot be sent"
-        if settings.smtp_url:
-            try:
-                self._smtp = SmtpConfig.from_url(settings.smtp_url)
-            except ValueError as exc:
-                self._smtp_problem = f"RELAYDESK_SMTP_URL is invalid: {exc}"
+        self.sender = ChannelSender(settings, self._client)
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -297,7 +257,12 @@ class DeliveryQueue:
         self, db: Database, job: Job, handed_over: asyncio.Event
     ) -> tuple[Sent | None, DeliveryFailed | None, dict[str, Any]]:
         try:
-            sent, extra = await asyncio.wait_for(self._send(job, db, handed_over), self.deadline)
+
+            async def before_data() -> None:
+                await self._mark_data(db, job)
+                handed_over.set()
+
+            sent, extra = await asyncio.wait_for(self.sender.send(job, before_data), self.deadline)
             return sent, None, extra
         except DeliveryFailed as exc:
             return None, exc, {}
@@ -346,85 +311,6 @@ class DeliveryQueue:
             return
         if released is not None:
             count_lease_released(self.name)
-
-    async def _send(
-        self, job: Job, db: Database | None = None, handed_over: asyncio.Event | None = None
-    ) -> tuple[Sent, dict[str, Any]]:
-        cause = job.summary.likely_cause if job.summary and job.summary.ready else None
-        shown = {"likely_cause": cause} if cause else {}
-        if job.channel == "email":
-            if self._smtp is None:
-                raise DeliveryFailed(self._smtp_problem, retryable=False)
-            mail = messages.email(job.payload, base_url=self.base_url, to_name=job.payload.get("to_name"))
-
-            async def before_data() -> None:
-                if db is not None:
-                    await self._mark_data(db, job)
-                if handed_over is not None:
-                    handed_over.set()
-
-            domain = self.settings.mail_from.rpartition("@")[2].strip(" >") or "relaydesk.invalid"
-            sent = await send_email(
-                self._smtp,
-                sender=self.settings.mail_from,
-                to=job.target,
-                subject=mail.subject,
-                text=mail.text,
-                html=mail.html,
-                # Stable across retries, so a resend after a crash is recognisably the same message.
-                message_id=f"{job.id.hex}.relaydesk@{domain}",
-                before_data=before_data,
-            )
-            return sent, {}
-        if job.channel == "slack":
-            message = messages.slack(job.payload, base_url=self.base_url, likely_cause=cause)
-            return await post_slack(job.secrets["url"], message, client=self._client()), shown
-        if job.channel == "teams":
-            card = messages.teams(job.payload, base_url=self.base_url, likely_cause=cause)
-            return await post_teams(job.secrets["url"], card, client=self._client()), shown
-        if job.channel == "webhook":
-            event_type, data = messages.webhook(job.payload, base_url=self.base_url, likely_cause=cause)
-            sent = await post_webhook(
-                job.secrets["url"],
-                job.secrets["signing_secret"],
-                msg_id=job.key,  # the same on every retry: receivers dedupe on webhook-id
-                event_type=event_type,
-                payload=data,
-                client=self._client(),
-            )
-            return sent, shown
-        if job.channel == "psa_note":
-            client = self._psa_client(job)
-            note = messages.psa_note(job.payload, base_url=self.base_url, summary=job.summary)
-            ref = await add_note_once(
-                client,
-                str(job.payload.get("ticket") or ""),
-                note,
-                internal=True,
-                marker=f"relaydesk-{job.id.hex}",
-            )
-            detail = "found the note an earlier attempt posted" if ref.existing else "added the note"
-            summary_state = job.summary.state if job.summary else None
-            return Sent(external_id=ref.external_id, detail=detail), {"summary_state": summary_state}
-        raise DeliveryFailed(f"Unknown channel {job.channel}", retryable=False)
-
-    def _psa_client(self, job: Job) -> PsaClient:
-        assert job.integration_id and job.integration_kind
-        key = (job.integration_id, job.integration_version)
-        client = self._psa.get(key)
-        if client is None:
-            try:
-                config = integrations.psa_config(job.integration_kind, job.config, job.secrets)
-            except (KeyError, ValueError) as exc:
-                raise DeliveryFailed(
-                    f"The PSA settings are incomplete ({exc}); complete them in Settings → Integrations",
-                    retryable=False,
-                ) from None
-            client = make_psa_client(job.integration_kind, config, client=self._client())
-            self._psa[key] = client
-            while len(self._psa) > PSA_CLIENT_CACHE:
-                self._psa.popitem(last=False)
-        return client
 
     # -- 3. record ------------------------------------------------------------------------------
 
@@ -517,31 +403,3 @@ async def _announce_dead(
         handoff_id=handoff_id,
         payload={"delivery_id": delivery_id, "channel": channel, "target": target},
     )
-
-
-class ReminderQueue:
-    """Fires due reminders. Firing only writes rows (bell items, deliveries), in one transaction."""
-
-    name = "reminders"
-
-    async def run_once(self, db: Database) -> bool:
-        async with db.uow() as uow:
-            due = await uow.rows(
-                text("SELECT reminder_id, account_id FROM relaydesk_due_reminders(:n)"), {"n": 20}
-            )
-        for reminder_id, account_id in due:
-            async with db.uow(account_id) as uow:
-                reminder = await uow.scalar(
-                    select(Reminder)
-                    .where(
-                        Reminder.id == reminder_id,
-                        Reminder.status == "pending",
-                        Reminder.due_at <= func.now(),
-                    )
-                    .with_for_update(skip_locked=True)
-                )
-                if reminder is None:
-                    continue  # another worker has it, or a claim cancelled it meanwhile
-                await deliveries.fire_reminder(uow, reminder)
-                return True
-        return False
