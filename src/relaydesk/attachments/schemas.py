@@ -11,11 +11,13 @@ from relaydesk.attachments.sniffing import IMAGES
 
 
 def size_text(size: int) -> str:
-    """1.5 MB, 820 kB, 12 bytes: sizes as people read them (MB = 1024 × 1024 bytes, as the limits)."""
+    """1.5 MB, 820 kB, 1.5 kB, 12 bytes: sizes as people read them (MB = 1024 × 1024 bytes, as the limits)."""
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-    if size >= 1024:
+    if size >= 10 * 1024:
         return f"{size / 1024:.0f} kB"
+    if size >= 1024:
+        return f"{size / 1024:.1f}".removesuffix(".0") + " kB"
     return f"{size} byte" + ("" if size == 1 else "s")
 
 
