@@ -61,7 +61,12 @@ async def _setup(db: Database) -> tuple[Member, uuid.UUID, uuid.UUID]:
 
 
 async def _upload(
-    client: httpx.AsyncClient, member: Member, session_id: uuid.UUID, step_id: uuid.UUID, name: str, body: bytes
+    client: httpx.AsyncClient,
+    member: Member,
+    session_id: uuid.UUID,
+    step_id: uuid.UUID,
+    name: str,
+    body: bytes,
 ) -> httpx.Response:
     return await client.post(
         f"/api/v1/sessions/{session_id}/steps/{step_id}/attachments",
@@ -125,7 +130,9 @@ async def test_binary_is_an_octet_stream_download_with_its_name_encoded(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     jane, session_id, step_id = await _setup(db)
-    created = await _upload(client, jane, session_id, step_id, "dump été.bin", b"MZ\x90\x00" + bytes(range(256)))
+    created = await _upload(
+        client, jane, session_id, step_id, "dump été.bin", b"MZ\x90\x00" + bytes(range(256))
+    )
     assert created.status_code == 201 and created.json()["content_type"] == "application/octet-stream"
     got = await client.get(f"/api/v1/attachments/{created.json()['id']}", headers=jane.headers)
     assert got.headers["content-type"] == "application/octet-stream"
@@ -200,11 +207,14 @@ async def test_the_session_limit_counts_every_file_of_the_session(
 ) -> None:
     jane, session_id, step_id = await _setup(db)
     for n in range(2):
-        assert (await _upload(small_client, jane, session_id, step_id, f"{n}.log", b"x" * 1000)).status_code == 201
+        assert (
+            await _upload(small_client, jane, session_id, step_id, f"{n}.log", b"x" * 1000)
+        ).status_code == 201
     refused = await _upload(small_client, jane, session_id, step_id, "third.log", b"x" * 600)
     assert refused.status_code == 413
     assert refused.json()["detail"] == (
-        "This file is 600 bytes; the session already holds 2 kB of attachments and the limit is 2.4 kB per session."
+        "This file is 600 bytes; the session already holds 2 kB of attachments "
+        "and the limit is 2.4 kB per session."
     )
     assert _count(admin_conn) == (2, 2)
     assert (await _upload(small_client, jane, session_id, step_id, "fits.log", b"x" * 500)).status_code == 201
@@ -224,7 +234,7 @@ async def test_an_empty_file_and_bad_multipart_are_4xx(client: httpx.AsyncClient
     broken = await client.post(
         url,
         headers={**jane.headers, "Content-Type": "multipart/form-data; boundary=xyz"},
-        content=b"--xyz\r\nContent-Disposition: form-data; filename=\"a.txt\"\r\n\r\nhello\r\n--xyz--\r\n",
+        content=b'--xyz\r\nContent-Disposition: form-data; filename="a.txt"\r\n\r\nhello\r\n--xyz--\r\n',
     )
     assert 400 <= broken.status_code < 500, broken.text
     no_boundary = await client.post(
@@ -256,7 +266,9 @@ async def test_who_may_attach_and_read(client: httpx.AsyncClient, db: Database) 
     assert (await client.get(url)).status_code == 401
 
 
-async def test_while_escalated_engineers_may_read_but_not_attach(client: httpx.AsyncClient, db: Database) -> None:
+async def test_while_escalated_engineers_may_read_but_not_attach(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     team = await _team(db)
     jane, session_id, step_id = team.jane, team.session.id, team.step_id
     created = await _upload(client, jane, session_id, step_id, "a.txt", b"hello")
@@ -278,7 +290,9 @@ async def test_another_account_sees_nothing_even_in_raw_sql(
     jane, session_id, step_id = await _setup(db)
     created = await _upload(client, jane, session_id, step_id, "a.png", data.png())
     other = await make_user(db, await make_account(db))
-    assert (await client.get(f"/api/v1/attachments/{created.json()['id']}", headers=other.headers)).status_code == 404
+    assert (
+        await client.get(f"/api/v1/attachments/{created.json()['id']}", headers=other.headers)
+    ).status_code == 404
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"SET ROLE {APP_ROLE}")
         conn.autocommit = False
@@ -299,7 +313,7 @@ async def test_an_upload_is_a_live_event_for_the_sessions_readers(
         "SELECT type, session_id, payload FROM events WHERE type = 'attachment.added'"
     ).fetchone()
     assert row is not None
-    kind, event_session, payload = row
+    _type, event_session, payload = row
     assert event_session == session_id
     assert payload["attachment_id"] == created.json()["id"] and payload["step_id"] == str(step_id)
     assert payload["reader_ids"] == [str(jane.user.id)] and payload["queued"] is False

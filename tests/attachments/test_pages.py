@@ -23,9 +23,13 @@ from tests.factories import (
 from tests.handoffs.conftest import Signed, SignIn, csrf_of
 
 
-async def _post_file(signed: Signed, url: str, name: str, body: bytes, *, csrf: str | None = None) -> httpx.Response:
+async def _post_file(
+    signed: Signed, url: str, name: str, body: bytes, *, csrf: str | None = None
+) -> httpx.Response:
     return await signed.http.post(
-        url, data={"csrf_token": csrf if csrf is not None else signed.csrf}, files={"file": (name, body, "image/png")}
+        url,
+        data={"csrf_token": csrf if csrf is not None else signed.csrf},
+        files={"file": (name, body, "image/png")},
     )
 
 
@@ -46,7 +50,9 @@ async def test_the_step_form_attaches_and_redirects_back(
     assert done.headers["location"] == f"/sessions/{session.id}#step-{step.id}"
     await _post_file(signed, form_action, "outlook.log", b"Event 1000\n")
     page = (await signed.get(f"/sessions/{session.id}")).text
-    (image_id,) = admin_conn.execute("SELECT id FROM step_attachments WHERE filename = 'error.png'").fetchone()
+    (image_id,) = admin_conn.execute(
+        "SELECT id FROM step_attachments WHERE filename = 'error.png'"
+    ).fetchone()
     assert f'<img src="/api/v1/attachments/{image_id}" alt="error.png" class="thumb"' in page
     assert f'id="attachments-{step.id}"' in page
     assert 'download="outlook.log"' in page and "11 bytes" in page
@@ -74,12 +80,16 @@ async def test_a_refused_upload_shows_the_workspace_with_the_reason(
             await login(http, jane.user.email)
             csrf = csrf_of((await http.get("/sessions")).text)
             url = f"/sessions/{session.id}/steps/{step.id}/attachments"
-            refused = await http.post(url, data={"csrf_token": csrf}, files={"file": ("big.log", b"x" * 1500)})
+            refused = await http.post(
+                url, data={"csrf_token": csrf}, files={"file": ("big.log", b"x" * 1500)}
+            )
             assert refused.status_code == 413
             assert "text/html" in refused.headers["content-type"]
             assert "This file is 1.5 kB; the limit is 1000 bytes per file." in refused.text
             assert 'class="attach" open' in refused.text  # the step's form is open again
-            huge = await http.post(url, data={"csrf_token": csrf}, files={"file": ("huge.log", b"x" * 200_000)})
+            huge = await http.post(
+                url, data={"csrf_token": csrf}, files={"file": ("huge.log", b"x" * 200_000)}
+            )
             assert huge.status_code == 413 and "text/html" in huge.headers["content-type"]
             assert "the limit is 1000 bytes per file" in huge.text
     assert admin_conn.execute("SELECT count(*) FROM step_attachments").fetchone() == (0,)

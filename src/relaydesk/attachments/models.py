@@ -15,7 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from relaydesk.db.base import Base, IdMixin, TenantMixin, TimestampMixin
 
 CHUNK_BYTES = 256 * 1024
-CONTENT_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "application/octet-stream")
+CONTENT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/gif",
+    "text/plain",
+    "application/octet-stream",
+)
 
 
 class Attachment(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -52,7 +52,11 @@ def clean_filename(raw: str | None) -> str:
     name = re.sub(r"\s+", " ", name).strip().strip(".")
     if len(name) > MAX_FILENAME:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: MAX_FILENAME - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:MAX_FILENAME]
+        name = (
+            (stem[: MAX_FILENAME - len(ext) - 1] + "." + ext)
+            if dot and len(ext) <= 10
+            else name[:MAX_FILENAME]
+        )
     return name or "attachment"
 
 
@@ -138,7 +142,8 @@ async def attach(
             uow, actor.account_id, attachment.id, upload, limit=min(limits.per_file, max(room, 0))
         )
     except OverLimit as over:  # the parser did not count it; the caller's rollback drops the chunks
-        raise _too_large_for_file(over.seen, limits) if over.seen > limits.per_file else over_session(over.seen)
+        refusal = _too_large_for_file(over.seen, limits) if over.seen > limits.per_file else None
+        raise (refusal or over_session(over.seen)) from None
     if written.size == 0:
         raise BadInput("The file is empty; choose another one.")
     await uow.execute(

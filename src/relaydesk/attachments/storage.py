@@ -55,7 +55,9 @@ async def write_chunks(
         sniffer.feed(chunk)
         digest.update(chunk)
         await uow.execute(
-            insert(AttachmentChunk).values(account_id=account_id, attachment_id=attachment_id, n=n, data=chunk)
+            insert(AttachmentChunk).values(
+                account_id=account_id, attachment_id=attachment_id, n=n, data=chunk
+            )
         )
         n += 1
     return Written(size=size, sha256=digest.hexdigest(), content_type=sniffer.content_type)

@@ -177,8 +177,9 @@ class BodyLimit:
         for pattern, limit, message in self.larger:
             if pattern.match(path):
                 return limit, message
-        return self.max_bytes, lambda _length: (
-            f"The body is over the {self.max_bytes // 1000} kB limit; send less text."
+        return (
+            self.max_bytes,
+            lambda _length: f"The body is over the {self.max_bytes // 1000} kB limit; send less text.",
         )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
