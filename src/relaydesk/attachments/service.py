@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.attachments.models import Attachment
@@ -146,12 +146,9 @@ async def attach(
         raise (refusal or over_session(over.seen)) from None
     if written.size == 0:
         raise BadInput("The file is empty; choose another one.")
-    await uow.execute(
-        update(Attachment)
-        .where(Attachment.id == attachment.id)
-        .values(size=written.size, sha256=written.sha256, content_type=written.content_type)
-    )
-    await uow.session.refresh(attachment)
+    attachment.size, attachment.sha256 = written.size, written.sha256
+    attachment.content_type = written.content_type
+    await uow.flush()
     out = AttachmentOut.model_validate(attachment)
     await append_event(
         uow,
@@ -188,12 +185,12 @@ async def get_attachment(uow: UnitOfWork, actor: Actor, attachment_id: uuid.UUID
 
 async def by_step(uow: UnitOfWork, session_id: uuid.UUID) -> dict[uuid.UUID, list[AttachmentOut]]:
     """A session's attachments by step, oldest first. The caller has checked the session's read rule."""
-    rows = await uow.session.scalars(
+    rows = await uow.rows(
         select(Attachment)
         .where(Attachment.session_id == session_id)
         .order_by(Attachment.created_at, Attachment.id)
     )
     grouped: dict[uuid.UUID, list[AttachmentOut]] = defaultdict(list)
-    for row in rows:
+    for (row,) in rows:
         grouped[row.step_id].append(AttachmentOut.model_validate(row))
     return dict(grouped)
