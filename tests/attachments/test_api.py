@@ -6,7 +6,6 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -15,7 +14,6 @@ from fastapi import FastAPI
 
 from relaydesk.accounts.models import Account
 from relaydesk.app import create_app
-from relaydesk.attachments.schemas import AttachmentOut
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
 from relaydesk.sessions.models import Session
 from relaydesk.settings import Settings
@@ -23,20 +21,6 @@ from tests.attachments import data
 from tests.factories import Member, escalate, make_account, make_session, make_step, make_user
 
 MB = 1024 * 1024
-
-
-def attachment_out(filename: str, content_type: str, size: int = 10) -> AttachmentOut:
-    return AttachmentOut(
-        id=uuid.uuid4(),
-        session_id=uuid.uuid4(),
-        step_id=uuid.uuid4(),
-        filename=filename,
-        content_type=content_type,
-        size=size,
-        sha256="0" * 64,
-        uploaded_by_id=uuid.uuid4(),
-        created_at=datetime.now(UTC),
-    )
 
 
 @dataclass
@@ -100,7 +84,9 @@ async def test_a_png_named_exe_is_an_inline_image(client: httpx.AsyncClient, db:
     assert got.status_code == 200
     assert got.content == png
     assert got.headers["content-type"] == "image/png"
-    assert got.headers["content-disposition"].startswith('inline; filename="setup.exe"')
+    assert got.headers["content-disposition"] == (
+        "inline; filename=\"setup.exe.png\"; filename*=UTF-8''setup.exe.png"  # saved as a picture
+    )
     assert got.headers["x-content-type-options"] == "nosniff"
     csp = got.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "sandbox" in csp and "script-src" not in csp
@@ -120,7 +106,7 @@ async def test_html_named_png_is_a_text_download(client: httpx.AsyncClient, db: 
     got = await client.get(f"/api/v1/attachments/{created.json()['id']}", headers=jane.headers)
     assert got.status_code == 200
     assert got.headers["content-type"] == "text/plain; charset=utf-8"
-    assert got.headers["content-disposition"].startswith('attachment; filename="screenshot.png"')
+    assert got.headers["content-disposition"].startswith('attachment; filename="screenshot.png.txt"')
     assert got.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in got.headers["content-security-policy"]
     assert got.content == data.HTML

@@ -27,8 +27,13 @@ def _loaded(selector: str, width: str = "> 0") -> str:
     )
 
 
-async def _open(browser: Browser, base: str, member: Member) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+async def _open(
+    browser: Browser, base: str, member: Member, *, width: int = 1280
+) -> tuple[BrowserContext, Page]:
+    phone = width < 600
+    context = await browser.new_context(
+        viewport={"width": width, "height": 844 if phone else 900}, is_mobile=phone, has_touch=phone
+    )
     page = await context.new_page()
     await page.goto(f"{base}/login")
     await page.fill('input[name="email"]', member.user.email)
@@ -103,5 +108,13 @@ async def test_senior_attaches_a_screenshot_and_the_junior_sees_it_live(
     await sam_page.wait_for_function(_loaded(thumb))
     assert await sam_page.locator(f"#attachments-{first.id} a[download='outlook-sync.log']").count() == 1
     await sam_page.screenshot(path=str(SHOTS / "attach-pickup.png"), full_page=True)
-    await jane_ctx.close()
-    await sam_ctx.close()
+
+    # On a phone: the thumbnail, the link and the form fit, nothing scrolls sideways.
+    phone_ctx, phone = await _open(browser, live_server, jane, width=390)
+    await phone.goto(workspace)
+    await phone.click(f"#step-{first.id} details.attach summary")
+    await phone.wait_for_function(_loaded(thumb))
+    assert await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    await phone.locator(f"#step-{first.id}").screenshot(path=str(SHOTS / "attach-workspace-phone.png"))
+    for context in (jane_ctx, sam_ctx, phone_ctx):
+        await context.close()

@@ -79,13 +79,29 @@ def test_sizes_read_as_people_read_them() -> None:
 
 
 def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name() -> None:
-    from tests.attachments.test_api import attachment_out
-
-    header = serving.content_disposition(attachment_out('Réseau "log"; x.txt', TEXT))
+    header = serving.content_disposition(data.attachment_out('Réseau "log"; x.txt', TEXT))
     assert header == (
         "attachment; filename=\"R_seau _log__ x.txt\"; filename*=UTF-8''R%C3%A9seau%20%22log%22%3B%20x.txt"
     )
-    assert serving.content_disposition(attachment_out("shot.png", PNG)).startswith("inline; ")
+    assert serving.content_disposition(data.attachment_out("shot.png", PNG)).startswith(
+        'inline; filename="shot.png"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "saved_as"),
+    [
+        ("setup.exe", PNG, "setup.exe.png"),
+        ("photo.JPG", JPEG, "photo.JPG"),
+        ("photo.jpeg", JPEG, "photo.jpeg"),
+        ("page.html", TEXT, "page.html.txt"),
+        ("run.ps1", TEXT, "run.ps1.txt"),
+        ("outlook.log", TEXT, "outlook.log"),
+        ("dump.bin", BINARY, "dump.bin"),
+    ],
+)
+def test_the_saved_name_ends_as_the_type_does(name: str, content_type: str, saved_as: str) -> None:
+    assert serving.download_name(data.attachment_out(name, content_type)) == saved_as
 
 
 async def _stream(text: str, piece: int) -> AsyncIterator[bytes]:

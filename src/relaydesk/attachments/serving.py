@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from relaydesk.attachments.schemas import AttachmentOut
-from relaydesk.attachments.sniffing import TEXT
+from relaydesk.attachments.sniffing import EXTENSIONS, TEXT
 from relaydesk.redaction import redact
 
 SEGMENT = 256 * 1024
@@ -29,11 +29,21 @@ BLOCK_END = "-----END"
 BLOCK_MAX = 64 * 1024
 
 
+def download_name(attachment: AttachmentOut) -> str:
+    """The stored name, made to end as its type does: a PNG named setup.exe is saved as
+    setup.exe.png, an HTML file as page.html.txt, never as a program or a page."""
+    endings = EXTENSIONS.get(attachment.content_type)
+    if endings and not attachment.filename.lower().endswith(endings):
+        return attachment.filename + endings[0]
+    return attachment.filename
+
+
 def content_disposition(attachment: AttachmentOut) -> str:
     """RFC 6266: an ASCII fallback name and the real one as UTF-8 `filename*`."""
     kind = "inline" if attachment.is_image else "attachment"
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;%' else "_" for c in attachment.filename)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.filename, safe='')}"
+    name = download_name(attachment)
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;%' else "_" for c in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def response_headers(attachment: AttachmentOut) -> dict[str, str]:

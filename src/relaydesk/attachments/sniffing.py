@@ -12,6 +12,15 @@ import codecs
 PNG, JPEG, WEBP, GIF = "image/png", "image/jpeg", "image/webp", "image/gif"
 TEXT, BINARY = "text/plain", "application/octet-stream"
 IMAGES = frozenset({PNG, JPEG, WEBP, GIF})
+# The file name endings of each image type: a download's name is made to end in one (serving.py).
+EXTENSIONS = {
+    PNG: (".png",),
+    JPEG: (".jpg", ".jpeg"),
+    WEBP: (".webp",),
+    GIF: (".gif",),
+    # text keeps the endings that open as plain text; an .html, .svg or .ps1 is saved as .txt too
+    TEXT: (".txt", ".log", ".csv", ".md", ".conf", ".cfg", ".ini", ".json", ".yaml", ".yml"),
+}
 # Enough of the start to see any of the signatures below.
 HEAD_BYTES = 16
 
