@@ -13,7 +13,6 @@ from relaydesk.attachments.schemas import AttachmentOut
 from relaydesk.attachments.serving import media_type, redacted, response_headers
 from relaydesk.attachments.sniffing import TEXT
 from relaydesk.attachments.storage import read_chunks
-from relaydesk.settings import Settings
 from relaydesk.web.deps import CurrentActor, SettingsDep, UowDep, get_db
 
 router = APIRouter(tags=["attachments"])
@@ -22,12 +21,6 @@ router = APIRouter(tags=["attachments"])
 UPLOAD_PATHS = r"^(/api/v1)?/sessions/[^/]+/steps/[^/]+/attachments$"
 # Room for the multipart framing around the file and the form's other fields.
 MULTIPART_SLACK = 64 * 1024
-
-
-def limits(settings: Settings) -> service.Limits:
-    return service.Limits(
-        per_file=settings.attachment_max_bytes, per_session=settings.attachment_session_max_bytes
-    )
 
 
 @router.post(
@@ -43,7 +36,7 @@ async def upload(
 ) -> AttachmentOut:
     """Attach a file to a step: whoever may add a step may attach. 413 over the per-file or the
     per-session limit, naming the size and the limit; nothing is stored then."""
-    return await service.attach(uow, actor, session_id, step_id, file, limits(settings))
+    return await service.attach(uow, actor, session_id, step_id, file, service.Limits.of(settings))
 
 
 @router.get(

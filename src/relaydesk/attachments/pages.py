@@ -11,7 +11,6 @@ from starlette.datastructures import UploadFile
 
 from relaydesk.accounts.actor import Actor
 from relaydesk.attachments import service
-from relaydesk.attachments.api import limits
 from relaydesk.attachments.schemas import size_text
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, TooLarge
@@ -52,7 +51,7 @@ async def upload(
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise BadInput("Choose a file to attach.")
         async with uow.attempt():  # a refused upload leaves no row and no chunk
-            await service.attach(uow, actor, session_id, step_id, upload, limits(settings))
+            await service.attach(uow, actor, session_id, step_id, upload, service.Limits.of(settings))
     except (BadInput, TooLarge, Conflict) as exc:
         return await render_workspace(
             request,

@@ -28,6 +28,7 @@ from relaydesk.live.service import append_event
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.access import visible_to
 from relaydesk.sessions.models import Session, Step
+from relaydesk.settings import Settings
 
 MAX_FILENAME = 200
 
@@ -36,6 +37,10 @@ MAX_FILENAME = 200
 class Limits:
     per_file: int
     per_session: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(per_file=settings.attachment_max_bytes, per_session=settings.attachment_session_max_bytes)
 
 
 class Upload(Readable, Protocol):
