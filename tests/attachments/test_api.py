@@ -14,7 +14,9 @@ from fastapi import FastAPI
 
 from relaydesk.accounts.models import Account
 from relaydesk.app import create_app
+from relaydesk.attachments import service
 from relaydesk.db.uow import ACCOUNT_SETTING, APP_ROLE, Database
+from relaydesk.errors import TooLarge
 from relaydesk.sessions.models import Session
 from relaydesk.settings import Settings
 from tests.attachments import data
@@ -303,3 +305,25 @@ async def test_an_upload_is_a_live_event_for_the_sessions_readers(
     assert event_session == session_id
     assert payload["attachment_id"] == created.json()["id"] and payload["step_id"] == str(step_id)
     assert payload["reader_ids"] == [str(jane.user.id)] and payload["queued"] is False
+
+
+class _Uncounted:
+    """An upload whose size the parser did not report: only reading it finds it too large."""
+
+    def __init__(self, data: bytes) -> None:
+        self.filename, self.size, self._data = "stream.log", None, data
+
+    async def read(self, size: int = -1) -> bytes:
+        piece, self._data = self._data[:size], self._data[size:]
+        return piece
+
+
+async def test_an_uncounted_upload_is_cut_off_at_the_limit_and_nothing_stays(
+    db: Database, admin_conn: psycopg.Connection
+) -> None:
+    jane, session_id, step_id = await _setup(db)
+    limits = service.Limits(per_file=600 * 1024, per_session=50 * MB)
+    with pytest.raises(TooLarge, match=r"^This file is over 600 kB; the limit is 600 kB per file\.$"):
+        async with db.uow(jane.actor.account_id) as uow:
+            await service.attach(uow, jane.actor, session_id, step_id, _Uncounted(b"x" * MB), limits)
+    assert _count(admin_conn) == (0, 0)

@@ -89,9 +89,9 @@ async def session_bytes(uow: UnitOfWork, session_id: uuid.UUID) -> int:
     )
 
 
-def _too_large_for_file(size: int, limits: Limits) -> TooLarge:
+def _too_large_for_file(size: int, limits: Limits, *, over: str = "") -> TooLarge:
     return TooLarge(
-        f"This file is {size_text(size)}; the limit is {size_text(limits.per_file)} per file.",
+        f"This file is {over}{size_text(size)}; the limit is {size_text(limits.per_file)} per file.",
         size=size,
         limit=limits.per_file,
     )
@@ -119,10 +119,10 @@ async def attach(
     used = await session_bytes(uow, session.id)
     room = limits.per_session - used
 
-    def over_session(size: int) -> TooLarge:
+    def over_session(size: int, over: str = "") -> TooLarge:
         return TooLarge(
-            f"This file is {size_text(size)}; the session already holds {size_text(used)} of attachments "
-            f"and the limit is {size_text(limits.per_session)} per session.",
+            f"This file is {over}{size_text(size)}; the session already holds {size_text(used)} of "
+            f"attachments and the limit is {size_text(limits.per_session)} per session.",
             size=size,
             limit=limits.per_session,
         )
@@ -146,9 +146,10 @@ async def attach(
         written = await write_chunks(
             uow, actor.account_id, attachment.id, upload, limit=min(limits.per_file, max(room, 0))
         )
-    except OverLimit as over:  # the parser did not count it; the caller's rollback drops the chunks
-        refusal = _too_large_for_file(over.seen, limits) if over.seen > limits.per_file else None
-        raise (refusal or over_session(over.seen)) from None
+    except OverLimit as cut:  # the parser did not count it; the caller's rollback drops the chunks
+        if cut.seen > limits.per_file:
+            raise _too_large_for_file(limits.per_file, limits, over="over ") from None
+        raise over_session(cut.seen - 1, over="over ") from None
     if written.size == 0:
         raise BadInput("The file is empty; choose another one.")
     attachment.size, attachment.sha256 = written.size, written.sha256
