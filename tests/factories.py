@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from dataclasses import dataclass
 
 import httpx
+from starlette.datastructures import UploadFile
 
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import Account, User
+from relaydesk.attachments import service as attachments
+from relaydesk.attachments.schemas import AttachmentOut
 from relaydesk.db.uow import Database
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.models import Handoff
@@ -128,3 +132,22 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
     return await client.post(
         "/login", data={"email": email, "password": password, "csrf_token": token, "next": "/sessions"}
     )
+
+
+async def make_attachment(
+    db: Database,
+    member: Member,
+    session: Session,
+    step: Step,
+    *,
+    data: bytes = b"Event 1000: Outlook.exe faulted\n",
+    filename: str = "outlook.log",
+    per_file: int = 10 * 1024 * 1024,
+    per_session: int = 50 * 1024 * 1024,
+) -> AttachmentOut:
+    """A file on a step, through the service (the upload's bytes as Starlette's parser hands them over)."""
+    upload = UploadFile(io.BytesIO(data), filename=filename, size=len(data))
+    async with db.uow(member.actor.account_id) as uow:
+        return await attachments.attach(
+            uow, member.actor, session.id, step.id, upload, attachments.Limits(per_file, per_session)
+        )

@@ -16,6 +16,9 @@ from sqlalchemy import exc as sa_exc
 from relaydesk import __version__
 from relaydesk.accounts.api import router as accounts_api
 from relaydesk.analytics.api import router as analytics_api
+from relaydesk.attachments.api import MULTIPART_SLACK, UPLOAD_PATHS
+from relaydesk.attachments.api import router as attachments_api
+from relaydesk.attachments.schemas import size_text
 from relaydesk.db.embedded import EmbeddedPostgres
 from relaydesk.db.uow import Database
 from relaydesk.deliveries.api import router as deliveries_api
@@ -175,7 +178,20 @@ def create_app(
     problems.install(app, _render_page_error)
     for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, ConnectionError):
         app.add_exception_handler(lost, _database_lost)
-    app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    # File uploads alone may send more: the file's limit and the multipart framing around it. The
+    # exact per-file and per-session checks, with their messages, are the attachments service's.
+    upload_limit = settings.attachment_max_bytes + MULTIPART_SLACK
+
+    def upload_too_large(length: int | None) -> str:
+        size = f"The upload is {size_text(length)}; " if length else "The upload is too large; "
+        return size + f"the limit is {size_text(settings.attachment_max_bytes)} per file."
+
+    app.add_middleware(
+        problems.BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[(UPLOAD_PATHS, upload_limit, upload_too_large)],
+        render_page=_render_page_error,
+    )
     app.add_middleware(_EmailSwitch, on=bool(settings.smtp_url))
     app.add_middleware(RequestContext)  # every response gets its X-Request-ID
     # Added last, so outermost: the headers go on every response, the BodyLimit's 413 included.
@@ -183,6 +199,7 @@ def create_app(
 
     app.include_router(accounts_api, responses=problems.RESPONSES)
     app.include_router(sessions_api, responses=problems.RESPONSES)
+    app.include_router(attachments_api, responses=problems.RESPONSES)
     app.include_router(handoffs_api, responses=problems.RESPONSES)
     app.include_router(feedback_api, responses=problems.RESPONSES)
     app.include_router(summaries_api, responses=problems.RESPONSES)

@@ -6,6 +6,7 @@ RelaydeskError
 ├── NotPermitted        403
 ├── NotFound            404  also for another account's rows: never confirm they exist
 ├── Conflict            409
+├── TooLarge            413  an upload over a size limit (the message names the size and the limit)
 └── TooManyRequests     429
 """
 
@@ -48,6 +49,11 @@ class NotFound(RelaydeskError):
 class Conflict(RelaydeskError):
     status_code = 409
     title = "Conflict"
+
+
+class TooLarge(RelaydeskError):
+    status_code = 413
+    title = "Request too large"
 
 
 class TooManyRequests(RelaydeskError):

@@ -2,6 +2,7 @@
 
 from relaydesk.accounts.models import Account, ApiToken, LoginAttempt, User, WebSession
 from relaydesk.analytics.models import AnalyticsBaseline
+from relaydesk.attachments.models import Attachment, AttachmentChunk
 from relaydesk.deliveries.models import Delivery, Reminder
 from relaydesk.feedback.models import AssessmentFeedback, HelpfulMark
 from relaydesk.handoffs.models import Handoff
@@ -18,6 +19,8 @@ __all__ = [
     "AnalyticsBaseline",
     "ApiToken",
     "AssessmentFeedback",
+    "Attachment",
+    "AttachmentChunk",
     "Delivery",
     "Event",
     "Handoff",

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         "separated). Empty: the connecting address is the client.",
     )
     max_body_bytes: int = 1_000_000
+    # Files on steps (relaydesk/attachments): the upload routes alone take bodies this large.
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest file one step attachment may be, in bytes."
+    )
+    attachment_session_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="Most bytes of attachments one session may hold."
+    )
     db_pool_size: int = 10
 
     worker_poll_seconds: float = 2.0

@@ -21,7 +21,15 @@ from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn
 from relaydesk.summaries.jobs import SummaryQueue
 from relaydesk.summaries.models import ModelRun
-from tests.factories import escalate, login, make_account, make_session, make_step, make_user
+from tests.factories import (
+    escalate,
+    login,
+    make_account,
+    make_attachment,
+    make_session,
+    make_step,
+    make_user,
+)
 
 
 def tenant_tables(conn: psycopg.Connection) -> dict[str, str]:
@@ -55,7 +63,8 @@ async def _populate(db: Database, client) -> tuple:
             uow, admin.actor, BaselineIn(baseline_handoff_seconds=300, measured_on=date(2026, 1, 1))
         )
     session = await make_session(db, jane)
-    await make_step(db, jane, session)
+    step = await make_step(db, jane, session)
+    await make_attachment(db, jane, session, step)  # step_attachments and attachment_chunks
     await login(client, jane.user.email)  # a web session row for A
     # handoff, events, notifications, deliveries (the webhook), the SLA reminder
     handoff = await escalate(db, jane, session)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from relaydesk.app import create_app
 from relaydesk.db.uow import Database
 from relaydesk.settings import Settings
-from relaydesk.web.headers import CSP
+from relaydesk.web.headers import ATTACHMENT_CSP, ATTACHMENT_PATHS, CSP
 from tests.factories import make_account, make_user
 
 
@@ -25,7 +25,9 @@ def assert_secured(response: httpx.Response, *, hsts: bool = False) -> None:
     where = f"{response.request.method} {response.request.url.path} → {response.status_code}"
     csp = response.headers.get("content-security-policy", "")
     assert "frame-ancestors 'none'" in csp, where
-    if not response.request.url.path.startswith("/api/docs"):
+    if response.request.url.path.startswith(ATTACHMENT_PATHS):  # an attachment's bytes: stricter
+        assert csp == ATTACHMENT_CSP, where
+    elif not response.request.url.path.startswith("/api/docs"):
         assert csp == CSP, where
         assert "unsafe-inline" not in csp, where
     assert response.headers.get("x-content-type-options") == "nosniff", where

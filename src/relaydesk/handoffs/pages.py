@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
+from relaydesk.attachments import service as attachments
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
@@ -269,6 +270,7 @@ def _pickup(
     status_code: int = 200,
     context: bool = False,
     taken: dict[str, Any] | None = None,
+    attachments_by_step: dict[uuid.UUID, Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -281,6 +283,7 @@ def _pickup(
         may_claim=bool(handoff and policy.may_claim(actor, handoff, datetime.now(UTC))),
         context=context,
         taken=taken,
+        attachments_by_step=attachments_by_step or {},
     )
 
 
@@ -291,7 +294,8 @@ async def pickup(
     handoff = await handoffs.latest_escalation(uow, actor, session_id)
     if handoff is None:
         raise NotFound("This session has not been escalated, so there is nothing to pick up.")
-    return _pickup(request, actor, handoff, context=context)
+    files = await attachments.by_step(uow, session_id)  # the read rule held: latest_escalation found it
+    return _pickup(request, actor, handoff, context=context, attachments_by_step=files)
 
 
 @router.post("/handoffs/{handoff_id}/claim")

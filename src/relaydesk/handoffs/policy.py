@@ -159,6 +159,12 @@ def may_work(actor: Actor, session: SessionFacts) -> bool:
     return actor.at_least("engineer") and (actor.is_manager or holds(actor, session))
 
 
+def may_add_step(actor: Actor, session: SessionFacts) -> bool:
+    """Add a step, or attach a file to one (relaydesk/attachments): whoever may work the session,
+    while it is active."""
+    return may_work(actor, session) and session.status == "active"
+
+
 # --- SQL clauses from the same rules -------------------------------------------------------------
 
 

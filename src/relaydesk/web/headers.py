@@ -7,7 +7,8 @@ i.e. the deployment says it is behind HTTPS.
 
 One exception: FastAPI's interactive API docs (/api/docs) are Swagger UI, which loads its script
 and style from a CDN and starts with an inline script. That page gets a policy that admits
-exactly that, and nothing of ours relies on it; every other path gets the strict one.
+exactly that, and nothing of ours relies on it; every other path gets the strict one. Attachments'
+bytes get a stricter one still (ATTACHMENT_CSP): no script, no style, a sandbox.
 """
 
 from __future__ import annotations
@@ -40,13 +41,23 @@ DOCS_CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+# An attachment's bytes (relaydesk/attachments/serving.py): nothing may load or run, even when the
+# file is opened on its own; an image may show itself.
+ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
+ATTACHMENT_PATHS = "/api/v1/attachments/"
 DOCS_PATHS = ("/api/docs", "/api/docs/oauth2-redirect")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def _csp(path: str) -> str:
+    if path in DOCS_PATHS:
+        return DOCS_CSP
+    return ATTACHMENT_CSP if path.startswith(ATTACHMENT_PATHS) else CSP
+
+
 def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
     headers = [
-        (b"content-security-policy", (DOCS_CSP if path in DOCS_PATHS else CSP).encode()),
+        (b"content-security-policy", _csp(path).encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
         (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it

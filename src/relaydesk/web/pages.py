@@ -11,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from relaydesk.accounts import service as accounts
 from relaydesk.accounts.clientip import client_ip, parse_proxies
 from relaydesk.analytics.pages import router as analytics_pages
+from relaydesk.attachments.pages import router as attachments_pages
+from relaydesk.attachments.pages import workspace_context as attachments_context
 from relaydesk.deliveries.pages import router as deliveries_pages
 from relaydesk.deliveries.pages import workspace_context as deliveries_context
 from relaydesk.feedback.pages import router as feedback_pages
@@ -37,11 +39,18 @@ router.include_router(deliveries_pages)
 router.include_router(integrations_pages)
 router.include_router(summaries_pages)
 router.include_router(feedback_pages)
+router.include_router(attachments_pages)
 
 # The session workspace with what the domains above sessions add to it (app.state.workspace).
 WORKSPACE = Workspace(
     template="handoffs/workspace.html",
-    contexts=(workspace_context, deliveries_context, summaries_context, feedback_context),
+    contexts=(
+        workspace_context,
+        deliveries_context,
+        summaries_context,
+        feedback_context,
+        attachments_context,
+    ),
 )
 
 

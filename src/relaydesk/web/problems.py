@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -152,42 +154,68 @@ def install(app: FastAPI, render_page_error: Any) -> None:
 
 
 class BodyLimit:
-    """Refuse bodies over the limit before reading them whole (413), counting chunked ones too."""
+    """Refuse bodies over the limit before reading them whole (413), counting chunked ones too.
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    `larger`: (path pattern, limit, message) for the few routes that take more (file uploads); the
+    message gets the body's declared length when there is one. A page path's refusal is a page
+    (`render_page`, the app's error page), an API path's a problem."""
+
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        *,
+        larger: Sequence[tuple[str, int, Callable[[int | None], str]]] = (),
+        render_page: Any = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = [(re.compile(pattern), limit, message) for pattern, limit, message in larger]
+        self.render_page = render_page
+
+    def _rule(self, path: str) -> tuple[int, Callable[[int | None], str]]:
+        for pattern, limit, message in self.larger:
+            if pattern.match(path):
+                return limit, message
+        return (
+            self.max_bytes,
+            lambda _length: f"The body is over the {self.max_bytes // 1000} kB limit; send less text.",
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, message = self._rule(scope.get("path", ""))
         length = dict(scope.get("headers") or []).get(b"content-length")
-        too_large = problem(
-            413,
-            "Request too large",
-            f"The body is over the {self.max_bytes // 1000} kB limit; send less text.",
-        )
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await too_large(scope, receive, send)
+        declared = int(length) if length is not None and length.isdigit() else None
+
+        async def too_large(detail: str) -> None:
+            request = Request(scope)
+            if self.render_page is not None and not is_api(request):
+                response = await self.render_page(request, 413, "Request too large", detail, None)
+            else:
+                response = problem(413, "Request too large", detail)
+            await response(scope, receive, send)
+
+        if declared is not None and declared > max_bytes:
+            await too_large(message(declared))
             return
         seen = 0
 
         async def limited_receive() -> Any:
             nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge(
-                        413, f"The body is over the {self.max_bytes // 1000} kB limit; send less text."
-                    )
-            return message
+            message_in = await receive()
+            if message_in["type"] == "http.request":
+                seen += len(message_in.get("body", b""))
+                if seen > max_bytes:
+                    raise _TooLarge(413, message(None))
+            return message_in
 
         try:
             await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await too_large(scope, receive, send)
+        except _TooLarge as exc:
+            await too_large(str(exc.detail))
 
 
 class _TooLarge(HTTPException):

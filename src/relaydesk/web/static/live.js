@@ -121,6 +121,8 @@
     }
   });
   on("summary.ready", (e) => { if (shows("assessment", e)) refresh("assessment"); });
+  // A file on a step (workspace timeline, pickup screen): that step's list, rendered again.
+  on("attachment.added", (e) => { if ($("attachments-" + e.payload.step_id)) refresh("attachments-" + e.payload.step_id); });
   on("notification.created", () => bump("bell-count", 1));
   source.addEventListener("reset", () => { source.close(); location.reload(); });
   document.addEventListener("visibilitychange", () => {
