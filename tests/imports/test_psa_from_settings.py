@@ -134,13 +134,9 @@ async def test_a_failing_psa_stops_with_the_reason_and_an_engineer_cannot_start(
     client.cookies.clear()
     await login(client, engineer.user.email)
     page = await client.get(PAGE)
-    token = (
-        page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        if "csrf_token" in page.text
-        else ""
-    )
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     refused = await client.post(f"{PAGE}/psa-import", data={"csrf_token": token, "months": "12"})
-    assert refused.status_code in (403, 303) and "Import+started" not in refused.headers.get("location", "")
+    assert refused.status_code == 403  # the page has a form (sign out), but this action is an admin's
 
 
 async def test_a_worker_killed_mid_import_is_continued_by_the_next_after_its_lease(
