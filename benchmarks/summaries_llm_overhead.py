@@ -14,7 +14,7 @@ package, which ships it; without it, characters / 4): system and user text plus 
 The baseline is the design this replaces: three calls per escalation, each sending the same material
 (an assessment, a briefing for the senior, a ticket note), sent to the same fake through pydantic-ai and
 counted the same way. Output tokens are counted on realistic replies: for us, one assessment (whose
-`summary_prose` is the ticket note and whose fields are the briefing); for the baseline, the assessment
+`ticket_note` is the ticket note and whose fields are the briefing); for the baseline, the assessment
 without the prose, a briefing paragraph and a ticket-note paragraph.
 """
 
@@ -46,7 +46,7 @@ from relaydesk.summaries.prompts import render_material
 MODEL = "openai:bench-model"
 
 ASSESSMENT: dict[str, Any] = {
-    "summary_prose": (
+    "ticket_note": (
         "The user's laptop stopped connecting to the office Wi-Fi after the driver update on Monday. "
         "The technician removed and re-added the network profile and rolled back the driver; neither "
         "helped, although the adapter now sees the network. The likely cause is the new WPA3-only setting "
@@ -204,8 +204,8 @@ async def main(escalations: int, delay: float) -> None:
     our_in = sum(count(t) for t in ours) / escalations
     base_in = sum(count(t) for t in baseline) / escalations
     our_out = count(json.dumps(ASSESSMENT))
-    without_prose = {k: v for k, v in ASSESSMENT.items() if k != "summary_prose"}
-    base_out = count(json.dumps(without_prose)) + count(BRIEFING) + count(ASSESSMENT["summary_prose"])
+    without_prose = {k: v for k, v in ASSESSMENT.items() if k != "ticket_note"}
+    base_out = count(json.dumps(without_prose)) + count(BRIEFING) + count(ASSESSMENT["ticket_note"])
 
     def spread(values: list[float]) -> str:
         return f"p50 {ms(percentile(values, 50))}, p95 {ms(percentile(values, 95))}"

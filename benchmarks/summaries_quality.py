@@ -88,7 +88,7 @@ def _words(text: str) -> str:
 def mentioned(step_action: str, step_id: str, summary: Summary) -> bool:
     cited = any(step_id in fact.step_ids for fact in summary.facts)
     head = " ".join(_words(step_action).split()[:5])
-    text = _words(" ".join(summary.what_we_know) + " " + summary.summary_prose)
+    text = _words(" ".join(summary.what_we_know) + " " + summary.ticket_note)
     return cited and bool(head) and head in text
 
 
@@ -269,7 +269,7 @@ async def evaluate(
             )  # fmt: skip
             writeup_bad += writeup_problems(
                 {
-                    "ticket note": summary.summary_prose,
+                    "ticket note": summary.ticket_note,
                     "client update": writeups.client_message(case),
                     "email draft": writeups.email_draft(case),
                 },

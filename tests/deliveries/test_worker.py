@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -18,6 +19,7 @@ from relaydesk.handoffs.schemas import HandoffCreate
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.schemas import ResolveIn
 from relaydesk.settings import Settings
+from relaydesk.summaries.schemas import Summary
 from tests.deliveries.conftest import (
     SIGNING_SECRET,
     Connect,
@@ -361,10 +363,17 @@ async def test_psa_note_includes_the_summary_and_chat_the_likely_cause_when_read
     await asyncio.sleep(0.3)
     await queue.run_once(db)
     assert fake_cw.app.notes[4711] == []
-    summary = {
-        "summary_prose": "Outlook fails after the modern-auth switch; profile rebuilds did not help.",
-        "likely_cause": "Legacy auth blocked by the new conditional access policy",
-    }
+    now = datetime.now(UTC)
+    ready = Summary(
+        ticket_note="Outlook fails after the modern-auth switch; profile rebuilds did not help.",
+        likely_cause="Legacy auth blocked by the new conditional access policy",
+        confidence="medium",
+        engine="offline",
+        state="ready",
+        created_at=now,
+        updated_at=now,
+    )
+    summary = ready.stored()
     admin_conn.execute(
         "UPDATE handoffs SET summary_state = 'ready', summary = %s WHERE id = %s",
         (json.dumps(summary), handoff.id),
@@ -372,7 +381,7 @@ async def test_psa_note_includes_the_summary_and_chat_the_likely_cause_when_read
     await run_worker(db, queue, until=lambda: unfinished(admin_conn) == 0, seconds=10)
     await queue.aclose()
     (note,) = fake_cw.app.notes[4711]
-    assert f"Summary: {summary['summary_prose']}" in note["text"]
+    assert f"Summary: {summary['ticket_note']}" in note["text"]
     assert f"Likely cause: {summary['likely_cause']}" in note["text"]
 
 

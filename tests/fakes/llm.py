@@ -40,7 +40,7 @@ Mode = Literal[
 ]
 
 TEST_API_KEY = "sk-test-fake-key"
-MALFORMED_ARGS = '{"summary_prose": "The VPN client fails to conn'
+MALFORMED_ARGS = '{"ticket_note": "The VPN client fails to conn'
 WRONG_SHAPE_ARGS: dict[str, Any] = {"summary": "VPN is broken", "confidence": "very"}
 REFUSAL_TEXT = "I can't help with that request."
 

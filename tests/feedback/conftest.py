@@ -59,7 +59,7 @@ async def make_team(db: Database) -> Team:
 def fixture_summary(*, cause: str, similar: list[SimilarSession], engine: str = "offline") -> Summary:
     now = datetime.now(UTC)
     return Summary(
-        summary_prose="Prose.",
+        ticket_note="Prose.",
         likely_cause=cause,
         confidence="medium",
         similar_sessions=similar,

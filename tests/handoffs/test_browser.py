@@ -159,7 +159,7 @@ async def test_junior_escalates_senior_picks_up_second_senior_is_told(
 
 
 SUMMARY = {
-    "summary_prose": "Outlook fails to sync since the password change; OWA works.",
+    "ticket_note": "Outlook fails to sync since the password change; OWA works.",
     "what_we_know": ["OWA receives mail", "The profile rebuild did not help"],
     "likely_cause": "Stale modern-auth tokens cached after the password change.",
     "suggested_steps": ["Reset the token cache", "Check the Outlook build", "Re-add the account"],

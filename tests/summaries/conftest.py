@@ -21,7 +21,7 @@ from tests.factories import Member, make_account, make_session, make_step, make_
 from tests.fakes.llm import TEST_API_KEY, FakeAnthropic, FakeOpenAI
 
 GOOD_ASSESSMENT: dict[str, Any] = {
-    "summary_prose": (
+    "ticket_note": (
         "The finance team's VPN drops every five minutes. Reinstalling the client did not help; a packet "
         "capture showed fragmented packets. The likely cause is an MTU mismatch. Next, lower the MTU."
     ),

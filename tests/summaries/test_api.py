@@ -103,7 +103,7 @@ async def test_the_handoff_carries_the_full_summary(
     assert body["summary_state"] == "ready"
     summary = Summary.model_validate(body["summary"])
     assert set(body["summary"]) >= {
-        "summary_prose", "what_we_know", "likely_cause", "suggested_steps", "confidence", "evidence",
+        "ticket_note", "what_we_know", "likely_cause", "suggested_steps", "confidence", "evidence",
         "similar_sessions", "engine", "fallback_reason", "usage", "variants", "state", "created_at",
         "updated_at",
     }  # fmt: skip
@@ -153,7 +153,7 @@ async def test_offline_variants_are_templates_cached_until_refreshed(
     )
     summary = (await client.get(f"/api/v1/handoffs/{handoff_id}/summary", headers=team.senior.headers)).json()
     assert summary["variants"] == {"client_update": first["text"], "email_draft": email["text"]}
-    assert first["ticket_note"] == summary["summary_prose"]
+    assert first["ticket_note"] == summary["ticket_note"]
 
     bad = await client.post(f"{url}/press_release", headers=team.senior.headers)
     assert bad.status_code == 422

@@ -112,7 +112,7 @@ async def test_a_good_reply_refines_the_draft_with_one_request(
     assert summary.state == "ready"
     assert summary.engine == vendor.model and summary.fallback_reason is None
     assert summary.likely_cause == GOOD_ASSESSMENT["likely_cause"]
-    assert summary.summary_prose == GOOD_ASSESSMENT["summary_prose"]
+    assert summary.ticket_note == GOOD_ASSESSMENT["ticket_note"]
     assert summary.suggested_steps == GOOD_ASSESSMENT["suggested_steps"]
     assert summary.usage is not None and summary.usage.input_tokens == 1200
     assert summary.prompt_version == "summary-v1"

@@ -54,7 +54,7 @@ class Vendor:
 
 
 GOOD_ASSESSMENT: dict[str, Any] = {
-    "summary_prose": (
+    "ticket_note": (
         "The user's VPN tunnel drops every few minutes. The client was reinstalled and the drops continued; "
         "a packet capture showed fragmented packets. The likely cause is an MTU mismatch on the tunnel. "
         "Next step is to lower the tunnel MTU to 1400."
@@ -398,7 +398,7 @@ async def test_the_wrong_shape_is_rejected_with_the_fields_named(
     run = await assess(material, vendor.config())
 
     assert run.error is not None
-    assert run.error.startswith("reply did not match the schema: summary_prose: Field required")
+    assert run.error.startswith("reply did not match the schema: ticket_note: Field required")
     assert run.parsed is None
     assert len(vendor.fake.requests) == 1
 

@@ -85,7 +85,7 @@ def test_no_history_and_no_lead_says_so_plainly_with_low_confidence() -> None:
     assert "the steps so far do not point at one" in summary.likely_cause
     assert summary.confidence == "low"
     assert summary.suggested_steps == [] and summary.evidence == []
-    assert "Cause: not known yet." in summary.summary_prose
+    assert "Cause: not known yet." in summary.ticket_note
     assert summary.engine == "offline" and summary.state == "draft"
 
 
@@ -98,7 +98,7 @@ def test_a_finding_in_the_last_step_is_the_lead_when_history_has_nothing() -> No
     )
     assert summary.evidence == [str(OUTLOOK.steps[2].id)]
     assert summary.confidence == "low"
-    assert "EnableADAL=0" in summary.summary_prose
+    assert "EnableADAL=0" in summary.ticket_note
 
 
 def test_an_error_repeating_across_failed_steps_is_a_lead() -> None:
@@ -201,7 +201,7 @@ def test_many_failures_are_all_cited_within_the_fact_limit() -> None:
     assert len(summary.facts) == MAX_FACTS
     assert {sid for fact in summary.facts for sid in fact.step_ids} == {str(s.id) for s in steps}
     assert summary.what_we_know[0].startswith("Also tried without success: Tried fix number 0")
-    assert "…" not in summary.summary_prose
+    assert "…" not in summary.ticket_note
 
 
 def test_earlier_suggestions_are_marked_tried_or_not() -> None:

@@ -82,7 +82,7 @@ async def test_the_briefing_and_the_chips_after_a_claim(client: httpx.AsyncClien
     workspace = (await client.get(f"/sessions/{session.id}?briefing=1")).text
     summary = await summary_of(db, handoff)
     briefing = workspace.split('id="briefing"', 1)[1]
-    assert "In short" in briefing and summary.summary_prose.split(".")[0] in briefing.replace("&#39;", "'")
+    assert "In short" in briefing and summary.ticket_note.split(".")[0] in briefing.replace("&#39;", "'")
     chips = workspace.split('id="suggestions"', 1)[1]
     assert "data-fetch" not in chips.split(">", 1)[0]
     assert f">{summary.suggested_steps[0]}</button>" in chips

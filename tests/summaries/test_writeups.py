@@ -25,7 +25,7 @@ def test_escalated_outlook_session_with_a_lead_from_its_last_step() -> None:
         problem=OUTLOOK.problem, client="Contoso", ticket="48213", steps_tried=2, partly_helped=True,
         resolved=False, contact_name="Megan Lee", category="Email",
     )  # fmt: skip
-    assert offline.summarize(OUTLOOK, now=NOW).summary_prose == OUTLOOK_NOTE
+    assert offline.summarize(OUTLOOK, now=NOW).ticket_note == OUTLOOK_NOTE
     assert writeups.client_message(case) == OUTLOOK_CLIENT
     assert writeups.email_draft(case) == OUTLOOK_EMAIL
 

@@ -221,11 +221,11 @@ def psa_note(content: dict[str, Any], *, base_url: str, summary: SummaryView | N
             lines.append(f"- … and {len(tried) - MAX_TRIED} more in Relaydesk")
     if content.get("notes"):
         lines += ["", f"Notes: {content['notes']}"]
-    if summary is not None and summary.prose:
-        lines += ["", "Summary" + ("" if summary.ready else " (draft)") + f": {summary.prose}"]
+    if summary is not None and summary.ticket_note:
+        lines += ["", "Summary" + ("" if summary.ready else " (draft)") + f": {summary.ticket_note}"]
     if summary is not None and summary.likely_cause:
         lines.append(f"Likely cause: {summary.likely_cause}")
-    if summary is None or not summary.prose:
+    if summary is None or not summary.ticket_note:
         lines += ["", "The summary was not ready when this note was written; it is in Relaydesk."]
     lines += ["", f"Pick up in Relaydesk: {url}"]
     return "\n".join(lines)

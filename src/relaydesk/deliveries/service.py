@@ -357,7 +357,7 @@ async def enqueue_resolution(
         resolved_by=resolved_by,
         resolution=resolution,
         link=f"/sessions/{session_id}",
-        prose=summary.prose if summary else None,
+        prose=summary.ticket_note if summary else None,
     )
     drafts = await _channel_drafts(
         uow,

@@ -1,27 +1,28 @@
 """Read-only looks at the handoff or session a delivery is about.
 
 deliveries never imports handoffs or sessions (imports go one way, STYLE 6); what it needs from
-them is small and stable: whether a handoff is still open and its summary (DESIGN, "The
-summary": `summary_state`, and `summary_prose`/`likely_cause` in `summary`). Those columns are
-read here, in one place, with plain SQL under the transaction's account (RLS applies).
+them is small and stable: whether a handoff is still open and its summary (`summary_state`, and
+the ticket note and likely cause of the `Summary` in `summary`, read by `Summary.read`, the one
+reader of that column). Those columns are read here, in one place, with plain SQL under the
+transaction's account (RLS applies).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.redaction import redact
+from relaydesk.summaries.schemas import Summary
 
 
 @dataclass(frozen=True, slots=True)
 class SummaryView:
     state: str  # pending | draft | ready
-    prose: str | None
+    ticket_note: str | None
     likely_cause: str | None
 
     @property
@@ -29,15 +30,16 @@ class SummaryView:
         return self.state == "ready"
 
 
-def _view(state: str, summary: dict[str, Any] | None) -> SummaryView:
-    summary = summary or {}
+def _view(state: str, stored: object) -> SummaryView:
+    summary = Summary.read(stored)
 
-    def clean(key: str) -> str | None:
-        value = summary.get(key)
+    def clean(value: str | None) -> str | None:
         # Redacted again: the summary is model output, and redacting twice equals once.
-        return redact(value.strip()) if isinstance(value, str) and value.strip() else None
+        return redact(value.strip()) if value and value.strip() else None
 
-    return SummaryView(state, clean("summary_prose"), clean("likely_cause"))
+    if summary is None:
+        return SummaryView(state, None, None)
+    return SummaryView(state, clean(summary.ticket_note), clean(summary.likely_cause))
 
 
 async def handoff_summary(uow: UnitOfWork, handoff_id: uuid.UUID) -> SummaryView | None:

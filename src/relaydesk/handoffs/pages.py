@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
-from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
+from relaydesk.handoffs.snapshot import SnapshotStep
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -90,7 +90,7 @@ class Story:
 
 
 def story(handoff: HandoffDetail) -> Story:
-    snap = HandoffSnapshot.read(handoff.snapshot)
+    snap = handoff.snapshot
     written = snap.model_fields_set
     return Story(
         problem=snap.problem_summary,
@@ -105,60 +105,6 @@ def story(handoff: HandoffDetail) -> Story:
         failed=sum(1 for s in snap.steps if s.kind == "failed"),
         notes_count=sum(1 for s in snap.steps if s.kind == "note"),
     )
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _texts(value: Any) -> list[str]:
-    return [t for t in (_text(v) for v in value) if t] if isinstance(value, list) else []
-
-
-@dataclass
-class Assessment:
-    """The handoff's summary (summaries issue), read defensively: it is JSON written by another domain."""
-
-    state: str
-    likely_cause: str | None = None
-    suggested_steps: list[str] = field(default_factory=list)
-    confidence: str | None = None
-    what_we_know: list[str] = field(default_factory=list)
-    similar: list[dict[str, Any]] = field(default_factory=list)
-    prose: str | None = None
-    engine: str | None = None
-    fallback_reason: str | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.likely_cause is not None or bool(self.suggested_steps) or bool(self.what_we_know)
-
-
-def assessment(handoff: HandoffDetail) -> Assessment:
-    summary = handoff.summary if isinstance(handoff.summary, dict) else None
-    found = Assessment(state=handoff.summary_state)
-    if summary is None or handoff.summary_state == "pending":
-        return found
-    similar = []
-    for item in summary.get("similar_sessions") or []:
-        if isinstance(item, dict) and _text(item.get("problem")):
-            try:
-                session_id = uuid.UUID(str(item.get("id")))
-            except ValueError:
-                session_id = None
-            similar.append(
-                {"id": session_id, "problem": item["problem"], "resolution": _text(item.get("resolution"))}
-            )
-    confidence = summary.get("confidence")
-    found.likely_cause = _text(summary.get("likely_cause"))
-    found.suggested_steps = _texts(summary.get("suggested_steps"))
-    found.confidence = confidence if confidence in ("low", "medium", "high") else None
-    found.what_we_know = _texts(summary.get("what_we_know"))
-    found.similar = similar
-    found.prose = _text(summary.get("summary_prose"))
-    found.engine = _text(summary.get("engine"))
-    found.fallback_reason = _text(summary.get("fallback_reason"))
-    return found
 
 
 # --- the workspace -----------------------------------------------------------------------------
@@ -180,7 +126,6 @@ async def workspace_context(
     return {
         "handoff": handoff,
         "story": story(handoff) if handoff else None,
-        "assessment": assessment(handoff) if handoff else None,
         "can_hand_off": can_hand_off,
         "can_resume": policy.may_resume(actor, session),
         "can_withdraw": bool(handoff and policy.may_withdraw(actor, handoff)),
@@ -278,7 +223,6 @@ def _pickup(
         status_code=status_code,
         handoff=handoff,
         story=story(handoff) if handoff else None,
-        assessment=assessment(handoff) if handoff else None,
         is_escalator=bool(handoff and handoff.created_by_id == actor.user_id),
         may_claim=bool(handoff and policy.may_claim(actor, handoff, datetime.now(UTC))),
         context=context,

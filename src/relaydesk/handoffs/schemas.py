@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.inputs import RequestModel
 from relaydesk.sessions.schemas import Priority
+from relaydesk.summaries.schemas import Summary
 
 Intent = Literal["escalate", "park"]
 HandoffStatus = Literal["open", "claimed", "withdrawn", "parked", "resumed", "closed"]
@@ -73,8 +75,20 @@ class HandoffOut(BaseModel):
 
 
 class HandoffDetail(HandoffOut):
-    snapshot: dict[str, Any]
-    summary: dict[str, Any] | None
+    """A handoff with its snapshot and summary, read by their own models (old rows load too)."""
+
+    snapshot: HandoffSnapshot
+    summary: Summary | None
+
+    @field_validator("snapshot", mode="before")
+    @classmethod
+    def _read_snapshot(cls, value: Any) -> HandoffSnapshot:
+        return HandoffSnapshot.read(value)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _read_summary(cls, value: Any) -> Summary | None:
+        return Summary.read(value)
 
 
 class QueueItem(BaseModel):

@@ -146,7 +146,7 @@ class SummaryQueue:
                 call = await self._draft(uow, handoff, job, now)
             elif job.model_call_started_at is not None:
                 # A worker died during (or just before) its model call: finish without a second call.
-                draft = summaries.read_summary(handoff.summary) or offline.summarize(
+                draft = Summary.read(handoff.summary) or offline.summarize(
                     await handoff_material(uow, handoff), now=now
                 )
                 await summaries.save_summary(
@@ -163,7 +163,7 @@ class SummaryQueue:
                 job.lease_until = None
             elif self.config is None:
                 # Drafted while a model was configured, which it no longer is: the draft is final.
-                draft = summaries.read_summary(handoff.summary) or offline.summarize(
+                draft = Summary.read(handoff.summary) or offline.summarize(
                     await handoff_material(uow, handoff), now=now
                 )
                 await summaries.save_summary(
@@ -171,7 +171,7 @@ class SummaryQueue:
                 )
             elif self._call_slot_free():
                 material = await handoff_material(uow, handoff)
-                draft = summaries.read_summary(handoff.summary) or offline.summarize(material, now=now)
+                draft = Summary.read(handoff.summary) or offline.summarize(material, now=now)
                 call = _Call(handoff.id, account_id, material, draft)
                 self._lease(job, now)
             else:
@@ -277,7 +277,7 @@ class SummaryQueue:
                 if run.error == summaries.WORKER_STOPPED:
                     final = final.model_copy(update={"fallback_reason": summaries.WORKER_STOPPED})
                 # Keep variants someone asked for meanwhile (they are keyed to the prose they came from).
-                current = summaries.read_summary(handoff.summary)
+                current = Summary.read(handoff.summary)
                 if current is not None:
                     final = final.model_copy(
                         update={"variants": current.variants, "variant_info": current.variant_info}

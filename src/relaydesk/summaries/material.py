@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -14,6 +12,7 @@ from sqlalchemy.orm import aliased
 from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.redaction import redact, redact_mapping, redact_optional
 from relaydesk.sessions.models import Session, Step
 from relaydesk.summaries.models import SessionSuggestions
@@ -21,18 +20,18 @@ from relaydesk.summaries.schemas import StepMaterial, SummaryMaterial
 from relaydesk.summaries.similar import find_similar
 
 
-def _steps_from_snapshot(snapshot: dict[str, Any]) -> list[StepMaterial]:
+def _steps_from_snapshot(snapshot: HandoffSnapshot) -> list[StepMaterial]:
     return [
         StepMaterial(
-            id=uuid.UUID(step["id"]),
-            action=step.get("action") or "",
-            result=step.get("result"),
-            outcome=step.get("outcome") or "info",
-            author=redact(step["author"]) if step.get("author") else "a technician",
-            at=datetime.fromisoformat(step["at"]),
+            id=step.id,
+            action=step.action,
+            result=step.result,
+            outcome=step.outcome,
+            author=redact(step.author) if step.author else "a technician",
+            at=step.at,
         )
-        for step in snapshot.get("steps", [])
-        if (step.get("action") or "").strip()
+        for step in snapshot.steps
+        if step.action.strip() and step.id is not None and step.at is not None
     ]
 
 
@@ -43,27 +42,28 @@ def steps_text(steps: Sequence[StepMaterial]) -> str:
 
 async def handoff_material(uow: UnitOfWork, handoff: Handoff) -> SummaryMaterial:
     """What the engines see of a handoff: its snapshot, redacted (invariant 7), and similar sessions."""
-    snap = redact_mapping(handoff.snapshot or {})
+    # Redacted as JSON first: the redaction reads some keys (a `password` field) as secrets whole.
+    snap = HandoffSnapshot.read(redact_mapping(handoff.snapshot or {}))
     steps = _steps_from_snapshot(snap)
-    problem = snap.get("problem_summary") or ""
+    problem = snap.problem_summary
     similar = await find_similar(
         uow,
         handoff.account_id,
         problem=problem,
         context=steps_text(steps),
-        notes=" ".join(x for x in (snap.get("reason"), snap.get("notes")) if x),
+        notes=" ".join(x for x in (snap.reason, snap.notes) if x),
         exclude_session_id=handoff.session_id,
     )
     contact = await uow.scalar(select(Session.contact_name).where(Session.id == handoff.session_id))
     return SummaryMaterial(
         problem=problem,
-        category=snap.get("category"),
-        client=snap.get("client_name"),
-        contact_name=snap.get("contact_name") or contact,
-        ticket=snap.get("ticket_id"),
-        priority=snap.get("priority") or "normal",
-        reason=snap.get("reason"),
-        notes=snap.get("notes"),
+        category=snap.category,
+        client=snap.client_name,
+        contact_name=contact,
+        ticket=snap.ticket_id,
+        priority=snap.priority or "normal",
+        reason=snap.reason,
+        notes=snap.notes,
         steps=steps,
         similar_sessions=similar,
     )

@@ -239,7 +239,7 @@ def summarize(
     assessment = assess(material)
     facts = known_facts(material.steps)
     return Summary(
-        summary_prose=writeups.ticket_note(
+        ticket_note=writeups.ticket_note(
             material,
             cause=assessment.likely_cause,
             next_step=assessment.suggested_steps[0] if assessment.suggested_steps else None,

@@ -24,6 +24,7 @@ from relaydesk.summaries import service as summaries
 from relaydesk.summaries.chips import was_tried
 from relaydesk.summaries.llm import LlmConfig
 from relaydesk.summaries.material import session_steps
+from relaydesk.summaries.schemas import Summary
 from relaydesk.summaries.variants import audience_case
 from relaydesk.web.auth import PageActor
 from relaydesk.web.deps import UowDep, get_settings
@@ -62,7 +63,7 @@ class WorkspaceSummaries:
 
 async def _conclude(uow: UnitOfWork, actor: Actor, session: Session) -> Conclude:
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    summary = summaries.read_summary(handoff.summary) if handoff is not None else None
+    summary = Summary.read(handoff.summary) if handoff is not None else None
     note = await summaries.ticket_note(uow, session, summary)
     if handoff is not None and summary is not None:
         return Conclude(
@@ -71,8 +72,8 @@ async def _conclude(uow: UnitOfWork, actor: Actor, session: Session) -> Conclude
             if actor.at_least("engineer")
             else None,
         )
-    steps = [{"outcome": s.outcome} for s in await session_steps(uow, session)]
-    case = audience_case(session, steps, claimed=False)
+    outcomes = [s.outcome for s in await session_steps(uow, session)]
+    case = audience_case(session, outcomes, claimed=False)
     return Conclude(
         ticket_note=note,
         variants_url=None,
@@ -83,7 +84,7 @@ async def _conclude(uow: UnitOfWork, actor: Actor, session: Session) -> Conclude
 
 async def _chips(uow: UnitOfWork, actor: Actor, session: Session) -> tuple[list[str], str | None]:
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    summary = summaries.read_summary(handoff.summary) if handoff is not None else None
+    summary = Summary.read(handoff.summary) if handoff is not None else None
     if handoff is None or handoff.status != "claimed" or summary is None:
         return [], None
     steps = await session_steps(uow, session) if summary.suggested_steps else []

@@ -38,7 +38,7 @@ closely; medium when the cause is plausible but unconfirmed; low when there is l
 there is no basis, say the cause is not yet known and set confidence to low rather than guess.
 - Some values were replaced by placeholders such as [REDACTED]. Do not guess them; keep the placeholder \
 if you must mention the value.
-- summary_prose is a ticket note for the PSA: 3 to 6 plain sentences, third person, past tense for what \
+- ticket_note is a ticket note for the PSA: 3 to 6 plain sentences, third person, past tense for what \
 was done, no markdown, no greeting, no blame.
 - Answer only with the structured assessment.
 """

@@ -8,14 +8,18 @@ the hard edge, its descriptions ask for less, so a model that follows them stays
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Literal, get_args, get_origin
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
 Confidence = Literal["low", "medium", "high"]
 SummaryState = Literal["pending", "draft", "ready"]
 Outcome = Literal["fixed", "failed", "partial", "info"]
+
+# The ticket note was called `summary_prose` before; stored summaries and model replies may still say so.
+_TICKET_NOTE = AliasChoices("ticket_note", "summary_prose")
 
 MAX_SUGGESTED_STEPS = 6
 MAX_FACTS = 8
@@ -40,7 +44,9 @@ class SimilarSession(BaseModel):
     id: UUID
     problem: str
     resolution: str
-    score: float = Field(description="BM25 over the account's history, as a share of this query's best.")
+    score: float = Field(
+        default=0.0, description="BM25 over the account's history, as a share of this query's best."
+    )
     strength: MatchStrength = "possible"
     margin: float = Field(default=0.0, description="How far ahead of the next candidate (share of score).")
     fixing_steps: list[str] = Field(default_factory=list, description="Its steps marked fixed, generalised.")
@@ -87,11 +93,12 @@ class SummaryMaterial(BaseModel):
 class ModelAssessment(BaseModel):
     """A grounded assessment of an escalated IT troubleshooting session, for the engineer taking it over."""
 
-    summary_prose: _Prose = Field(
+    ticket_note: _Prose = Field(
+        validation_alias=_TICKET_NOTE,
         description=(
             "A ticket note ready to paste into the PSA: 3 to 6 plain sentences, no markdown, no bullets. "
             "States the problem, what was tried and what happened, the likely cause and the next step."
-        )
+        ),
     )
     what_we_know: list[_Fact] = Field(
         max_length=MAX_FACTS,
@@ -153,9 +160,10 @@ class VariantInfo(BaseModel):
 
 
 class Summary(BaseModel):
-    """The one structured summary of a handoff (docs/architecture.md, "The summary")."""
+    """The one structured summary of a handoff (docs/architecture.md, "The summary"); the only reader
+    and writer of `handoffs.summary`."""
 
-    summary_prose: str
+    ticket_note: str = Field(validation_alias=_TICKET_NOTE)
     what_we_know: list[str] = Field(default_factory=list)
     facts: list[Fact] = Field(
         default_factory=list,
@@ -180,8 +188,69 @@ class Summary(BaseModel):
     )
     prompt_version: str | None = None
     state: SummaryState
-    created_at: datetime
-    updated_at: datetime
+    # Optional for rows written before they were kept; every writer sets both.
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def read(cls, raw: object) -> Summary | None:
+        """The summary stored on a handoff, or None when there is none or it is not of this schema (an
+        older or hand-written one): readers must never fail on a stored summary."""
+        if isinstance(raw, Summary):
+            return raw
+        if not isinstance(raw, dict) or not raw:
+            return None
+        try:
+            return cls.model_validate(raw)
+        except ValidationError:
+            pass
+        # Keep what reads: an unreadable optional field takes its default, an unreadable item of a
+        # list is left out; a summary whose cause, confidence, engine or state is unreadable is none.
+        kept: dict[str, object] = {}
+        for name, value in raw.items():
+            field = "ticket_note" if name == "summary_prose" else name
+            if field not in cls.model_fields:
+                continue
+            adapter = _field_adapter(field)
+            try:
+                kept[field] = adapter.validate_python(value)
+                continue
+            except ValidationError:
+                pass
+            item = _item_adapter(field)
+            if item is not None and isinstance(value, list):
+                readable = []
+                for element in value:
+                    try:
+                        readable.append(item.validate_python(element))
+                    except ValidationError:
+                        continue
+                kept[field] = readable
+        kept.setdefault("ticket_note", "")
+        try:
+            return cls.model_validate(kept)
+        except ValidationError:
+            return None
+
+    def stored(self) -> dict[str, object]:
+        """The JSON written to `handoffs.summary`."""
+        return self.model_dump(mode="json")
+
+
+@cache
+def _field_adapter(name: str) -> TypeAdapter[object]:
+    annotation = Summary.model_fields[name].annotation
+    assert annotation is not None
+    return TypeAdapter(annotation)
+
+
+@cache
+def _item_adapter(name: str) -> TypeAdapter[object] | None:
+    """For a list field, the adapter of one item."""
+    annotation = Summary.model_fields[name].annotation
+    if get_origin(annotation) is list:
+        return TypeAdapter(get_args(annotation)[0])
+    return None
 
 
 class EmailDraft(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from relaydesk.accounts.actor import Actor
@@ -21,6 +20,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.live.service import append_event
 from relaydesk.redaction import redact
 from relaydesk.sessions.models import Session
@@ -34,20 +34,9 @@ SUMMARY_EVENT = "summary.ready"
 WORKER_STOPPED = "the worker stopped during the model call"
 
 
-def read_summary(raw: object) -> Summary | None:
-    """The summary stored on a handoff, or None when there is none or it is not of this schema (an
-    older or hand-written one): readers must never fail on a stored summary."""
-    if not isinstance(raw, dict) or not raw:
-        return None
-    try:
-        return Summary.model_validate(raw)
-    except ValidationError:
-        return None
-
-
 async def save_summary(uow: UnitOfWork, handoff: Handoff, summary: Summary) -> None:
     """Store the summary on the handoff and tell every open screen (event `summary.ready`)."""
-    handoff.summary = summary.model_dump(mode="json")
+    handoff.summary = summary.stored()
     handoff.summary_state = summary.state
     await uow.flush()
     await append_event(
@@ -84,7 +73,7 @@ def refined(draft: Summary, run: LlmRun, *, now: datetime) -> Summary:
     # The input was redacted; redacting the reply too costs nothing and guards what goes on to the PSA.
     return draft.model_copy(
         update={
-            "summary_prose": redact(parsed.summary_prose),
+            "ticket_note": redact(parsed.ticket_note),
             "what_we_know": [redact(f) for f in parsed.what_we_know],
             "facts": [],
             "likely_cause": redact(parsed.likely_cause),
@@ -104,9 +93,9 @@ def refined(draft: Summary, run: LlmRun, *, now: datetime) -> Summary:
 
 def failed_summary(handoff: Handoff, error: str, *, now: datetime) -> Summary:
     """What a handoff gets when even the offline engine keeps failing: it still reaches ready."""
-    problem = redact((handoff.snapshot or {}).get("problem_summary") or "")
+    problem = redact(HandoffSnapshot.read(handoff.snapshot).problem_summary)
     return Summary(
-        summary_prose=f"{clip(problem, 1900).rstrip('.')}. The automatic summary could not be made.",
+        ticket_note=f"{clip(problem, 1900).rstrip('.')}. The automatic summary could not be made.",
         likely_cause="No assessment: the summary could not be made.",
         confidence="low",
         confidence_basis="No assessment was made.",
@@ -131,7 +120,7 @@ async def readable_handoff(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID)
 
 async def get_summary(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Summary | None:
     handoff = await readable_handoff(uow, actor, handoff_id)
-    return read_summary(handoff.summary)
+    return Summary.read(handoff.summary)
 
 
 async def ticket_note(uow: UnitOfWork, session: Session, summary: Summary | None) -> str:
@@ -142,7 +131,7 @@ async def ticket_note(uow: UnitOfWork, session: Session, summary: Summary | None
     if session.status != "resolved" or not resolution:
         if summary is not None:
             # Stored summaries are redacted already; again here because this text leaves (invariant 7).
-            return redact(summary.summary_prose.strip())
+            return redact(summary.ticket_note.strip())
     material = await session_material(uow, session, search=False)
     if session.status != "resolved" or not resolution:
         return writeups.ticket_note(

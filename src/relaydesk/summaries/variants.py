@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,13 +20,14 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.redaction import redact, redact_optional
 from relaydesk.sessions.models import Session
 from relaydesk.summaries import llm, offline, prompts, writeups
 from relaydesk.summaries.llm import LlmConfig, RewriteRun
 from relaydesk.summaries.runs import record_run
-from relaydesk.summaries.schemas import VariantInfo
-from relaydesk.summaries.service import read_summary, readable_handoff, ticket_note
+from relaydesk.summaries.schemas import Summary, VariantInfo
+from relaydesk.summaries.service import readable_handoff, ticket_note
 from relaydesk.summaries.words import fingerprint
 
 Audience = prompts.Audience
@@ -42,16 +43,14 @@ class VariantResult:
     ticket_note: str
 
 
-def audience_case(
-    session: Session, steps: Sequence[Mapping[str, object]], *, claimed: bool
-) -> writeups.Audience:
+def audience_case(session: Session, outcomes: Sequence[str], *, claimed: bool) -> writeups.Audience:
     """What the client templates know of a session: only this session's own words, none of history."""
     return writeups.Audience(
         problem=redact(session.problem_summary),
         client=redact_optional(session.client_name),
         ticket=redact_optional(session.ticket_id),
-        steps_tried=sum(1 for s in steps if s.get("outcome") in ("failed", "partial", "fixed")),
-        partly_helped=any(s.get("outcome") == "partial" for s in steps),
+        steps_tried=sum(1 for o in outcomes if o in ("failed", "partial", "fixed")),
+        partly_helped="partial" in outcomes,
         resolved=session.status == "resolved",
         contact_name=redact_optional(session.contact_name),
         category=redact_optional(session.category),
@@ -79,27 +78,26 @@ async def _plan_variant(
     if not actor.at_least("engineer"):
         raise NotPermitted("Viewers cannot make client updates or email drafts.")
     handoff = await readable_handoff(uow, actor, handoff_id)
-    summary = read_summary(handoff.summary)
+    summary = Summary.read(handoff.summary)
     if summary is None:
         raise Conflict("The summary is still being made; try again in a moment.")
     session = await uow.get(Session, handoff.session_id)
     if session is None:
         raise NotFound("No such handoff, or it is not visible to you.")
     note = await ticket_note(uow, session, summary)
-    case = audience_case(
-        session, (handoff.snapshot or {}).get("steps", []), claimed=handoff.status == "claimed"
-    )
+    outcomes = [s.outcome for s in HandoffSnapshot.read(handoff.snapshot).steps]
+    case = audience_case(session, outcomes, claimed=handoff.status == "claimed")
     cached = getattr(summary.variants, audience)
     info = summary.variant_info.get(audience)
     if cached and info and info.source == fingerprint(note) and not refresh:
         return _VariantPlan(
             handoff.id,
             VariantResult(audience, cached, info.engine, info.fallback_reason, True, note),
-            summary.summary_prose,
+            summary.ticket_note,
             note,
             case,
         )
-    return _VariantPlan(handoff.id, None, summary.summary_prose, note, case)
+    return _VariantPlan(handoff.id, None, summary.ticket_note, note, case)
 
 
 async def _save_variant(
@@ -107,10 +105,10 @@ async def _save_variant(
 ) -> None:
     # Lock and re-read: the worker may have refined the summary since the plan was made.
     handoff = await uow.scalar(select(Handoff).where(Handoff.id == handoff_id).with_for_update())
-    summary = read_summary(handoff.summary) if handoff is not None else None
+    summary = Summary.read(handoff.summary) if handoff is not None else None
     if handoff is None or summary is None:
         return
-    if summary.summary_prose != plan.prose:
+    if summary.ticket_note != plan.prose:
         return  # made from prose that has since been replaced: never cache it against the new prose
     audience, note = result.audience, plan.note
     variants = summary.variants.model_copy(update={audience: result.text})
