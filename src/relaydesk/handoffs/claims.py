@@ -36,6 +36,7 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
             claimed_by_id=actor.user_id,
             claimed_at=now,
             first_claimed_at=func.coalesce(Handoff.first_claimed_at, now),
+            first_action_at=None,  # this claim's first action is still to come
             updated_at=now,
         )
         .returning(Handoff)
@@ -113,6 +114,7 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     handoff.release_reason = reason
     # Back to open for everyone: a targeted escalation that was released goes to the team.
     handoff.claimed_by_id, handoff.claimed_at, handoff.target_user_id = None, None, None
+    handoff.first_action_at = None  # the next claim's first action is the next claimer's
     session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.status, session.assignee_id, session.updated_at = "escalated", None, now

@@ -14,7 +14,7 @@ from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
-from relaydesk.handoffs import policy
+from relaydesk.handoffs import first_action, policy
 from relaydesk.sessions import secrets
 from relaydesk.sessions.access import visible_to
 from relaydesk.sessions.models import Session, Step
@@ -108,6 +108,8 @@ async def add_step(
     session.updated_at = datetime.now(UTC)
     uow.add(step)
     await uow.flush()
+    # the claimer's first step after a claim is the handoff's first action, in this transaction
+    await first_action.record(uow, session.id, actor.user_id, step.created_at)
     return step
 
 
