@@ -23,8 +23,7 @@ from relaydesk.sessions.models import Session
 
 async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff:
     """Take an open escalation. Exactly one of any number of concurrent claimers wins (invariant 3)."""
-    if not actor.at_least("engineer"):
-        raise NotPermitted("Viewers cannot pick up escalations.")
+    policy.require_worker(actor, "pick up escalations")
     now = common.now()
     # One conditional UPDATE: the row lock serialises racers, and each loser re-checks
     # `status = 'open'` against the winner's committed row and matches nothing.
@@ -103,6 +102,7 @@ async def _refuse_claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, no
 
 
 async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: str) -> Handoff:
+    policy.require_worker(actor, "release escalations")
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
     if not policy.may_release(actor, handoff):
         if handoff.status != "claimed":

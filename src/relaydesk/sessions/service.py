@@ -57,14 +57,13 @@ def can_work(actor: Actor, session: Session) -> bool:
 
 
 def _require_work(actor: Actor, session: Session, doing: str) -> None:
-    if not actor.at_least("engineer"):
-        raise NotPermitted(f"Viewers cannot {doing}.")
+    policy.require_worker(actor, doing)
     if not can_work(actor, session):
         raise NotPermitted(f"Only the session's owner or assignee can {doing}.")
 
 
 async def create_session(uow: UnitOfWork, actor: Actor, session_in: SessionCreate) -> Session:
-    actor.require("engineer", "open troubleshooting sessions")
+    policy.require_worker(actor, "open troubleshooting sessions")
     session = Session(
         id=uuid.uuid4(),
         account_id=actor.account_id,
