@@ -186,7 +186,7 @@ def test_viewers_read_everything_and_write_nothing(role: str) -> None:
     assert policy.reads_account(actor) == (role != "engineer")
     assert policy.may_write(actor) == (role != "viewer")
     if role == "viewer":
-        with pytest.raises(NotPermitted, match="Viewers can read escalations and sessions but cannot claim"):
+        with pytest.raises(NotPermitted, match="A viewer can read escalations and sessions but cannot claim"):
             policy.require_worker(actor, "claim")
     else:
         policy.require_worker(actor, "claim")

@@ -92,7 +92,7 @@ def require_worker(actor: Actor, doing: str) -> None:
     """The one refusal of a viewer's write, on the API (403) and the pages alike."""
     if not may_write(actor):
         raise NotPermitted(
-            f"Viewers can read escalations and sessions but cannot {doing}; "
+            f"A viewer can read escalations and sessions but cannot {doing}; "
             "ask an admin or owner of your account for an engineer role."
         )
 
