@@ -30,6 +30,7 @@ from relaydesk.analytics.schemas import (
     ReportPeriod,
     TrendDay,
 )
+from relaydesk.analytics.technicians import technician_figures
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, NotPermitted
 
@@ -228,15 +229,8 @@ async def escalation_report(
     span = resolve_range(period, start, end, today=today)
     filters = filters or ReportFilters()
     sql, params = report_sql(filters)
-    rows = await uow.rows(
-        text(sql),
-        {
-            **params,
-            "account_id": actor.account_id,
-            "start_at": span.start_at,
-            "end_before": span.end_before,
-        },
-    )
+    bound = {"account_id": actor.account_id, "start_at": span.start_at, "end_before": span.end_before}
+    rows = await uow.rows(text(sql), {**params, **bound})
     total = next((r for r in rows if r.is_total), None)
     by_day = {r.day: r for r in rows if not r.is_total}
 
@@ -271,10 +265,11 @@ async def escalation_report(
             )
         )
     baseline = await _baseline_row(uow, actor.account_id)
+    period = ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days)
     return EscalationReport(
         metric_definition=METRIC_DEFINITION,
         definitions=DEFINITIONS,
-        period=ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days),
+        period=period,
         filters=filters,
         counts=counts,
         time_to_pickup=pickup,
@@ -284,6 +279,7 @@ async def escalation_report(
         baseline=BaselineOut.model_validate(baseline) if baseline else None,
         minutes_recovered=_minutes_recovered(baseline, action),
         assessment=await assessment.accuracy(uow, actor.account_id, span.start, span.days, filters),
+        technicians=await technician_figures(uow, bound, filters, period),
         generated_at=datetime.now(UTC),
     )
 
