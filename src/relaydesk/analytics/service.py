@@ -265,11 +265,11 @@ async def escalation_report(
             )
         )
     baseline = await _baseline_row(uow, actor.account_id)
-    period = ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days)
+    shown = ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days)
     return EscalationReport(
         metric_definition=METRIC_DEFINITION,
         definitions=DEFINITIONS,
-        period=period,
+        period=shown,
         filters=filters,
         counts=counts,
         time_to_pickup=pickup,
@@ -279,7 +279,7 @@ async def escalation_report(
         baseline=BaselineOut.model_validate(baseline) if baseline else None,
         minutes_recovered=_minutes_recovered(baseline, action),
         assessment=await assessment.accuracy(uow, actor.account_id, span.start, span.days, filters),
-        technicians=await technician_figures(uow, bound, filters, period),
+        technicians=await technician_figures(uow, bound, filters, shown),
         generated_at=datetime.now(UTC),
     )
 
