@@ -152,6 +152,14 @@ async def test_a_viewer_reads_the_queue_and_a_pickup_screen_without_buttons(
     assert await page.locator("main form").count() == 0
     assert "Viewers can read escalations but not pick them up" in await page.inner_text("#start-here")
     await page.screenshot(path=str(SHOTS / "queue-viewer-pickup.png"), full_page=True)
+    await context.close()
+
+    # at a phone's width the queue fits without sideways scrolling
+    context, page = await _open(browser, live_server, viewer, width=390)
+    await page.goto(f"{live_server}/queue")
+    overflow = await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    await page.screenshot(path=str(SHOTS / "queue-phone.png"), full_page=True)
     # the escalation is still open for the engineers
     row = admin_conn.execute("SELECT status FROM handoffs WHERE id = %s", (high,)).fetchone()
     assert row == ("open",)
