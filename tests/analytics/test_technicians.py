@@ -9,10 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from relaydesk.analytics import export
 from relaydesk.db.uow import Database
 from tests.analytics.conftest import DAY1, Team, add_escalation, known_dataset, make_team, s
+from tests.analytics.test_pages import RANGE as RANGE_PAGE
+from tests.analytics.test_pages import signed_in
 from tests.factories import make_user
 
 URL = "/api/v1/analytics/escalations"
@@ -106,3 +109,23 @@ def test_formula_cells_are_prefixed() -> None:
     assert [export.safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "Sam", None, 0)] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "Sam", "", "0",
     ]  # fmt: skip
+
+
+async def test_the_page_table_links_each_figure_and_the_csv(app: FastAPI, db: Database, team: Team) -> None:
+    await known_dataset(db, team)
+    async with signed_in(app, team.junior) as browser:
+        page = await browser.get(RANGE_PAGE + "&client=Acme")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="technicians"', 1)[1].split("</section>", 1)[0]
+    sam, kim = team.senior.user.id, team.senior2.user.id
+    dates = "from=2026-03-01&amp;to=2026-03-04"
+    assert f'href="/sessions/all?owner={team.junior.user.id}&amp;escalated=yes&amp;{dates}"' in section
+    # Sam: 3 pickups, median 3 min to pickup, 1 min 30 s to first action; each links his pickups
+    assert section.count(f'href="/sessions/all?claimed_by={sam}&amp;{dates}"') == 3
+    assert ">3 min<" in section and ">1 min 30 s<" in section and ">3 min 15 s<" in section  # Kim: 195 s
+    assert section.count(f'href="/sessions/all?claimed_by={kim}&amp;{dates}"') == 3
+    # the export of the same period and filters
+    assert (
+        'href="/api/v1/analytics/escalations.csv?from=2026-03-01&amp;to=2026-03-04&amp;client=Acme"'
+        in section
+    )
