@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from relaydesk.accounts.models import Account
 from relaydesk.db.uow import Database
@@ -18,6 +21,19 @@ from tests.factories import Member, make_account, make_user
 # A fixed stretch of the past, so no test depends on today's date.
 DAY1 = datetime(2026, 3, 2, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
+
+
+def first_action_backfill() -> str:
+    """The back-fill of `handoffs.first_action_at` exactly as the migration runs it."""
+    (path,) = (Path(__file__).parents[2] / "migrations" / "versions").glob("*_first_action.py")
+    spec = importlib.util.spec_from_file_location("first_action_migration", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.BACKFILL_SQL)
+
+
+BACKFILL = first_action_backfill()
 
 
 @dataclass
@@ -65,7 +81,9 @@ async def add_escalation(
     client: str | None = "Acme",
     intent: str = "escalate",
 ) -> Handoff:
-    """One session with one handoff, and the given steps (author, when), exactly as stamped."""
+    """One session with one handoff, and the given steps (author, when), exactly as stamped: rows made
+    the old way (no `first_action_at`), then the migration's back-fill gives it, so every figure
+    below also tests the back-fill."""
     account_id = escalator.actor.account_id
     if status is None:
         status = "claimed" if claimed_at else "open"
@@ -113,6 +131,8 @@ async def add_escalation(
                     created_at=at,
                 )
             )
+        await uow.flush()
+        await uow.execute(text(BACKFILL))
     return handoff
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relaydesk.accounts.actor import Actor
+from relaydesk.errors import NotPermitted
 from relaydesk.handoffs import policy
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -77,6 +78,9 @@ CELLS = list(itertools.product(STATES, ROLES, RELATIONS))
 
 
 def old_may_read(actor: Actor, h: Facts) -> bool:
+    # changed on purpose since: viewers read every handoff of the account (issue 17, "viewers view")
+    if actor.role == "viewer":
+        return True
     if actor.is_manager or actor.user_id in (h.created_by_id, h.claimed_by_id):
         return True
     if h.intent == "park":
@@ -105,15 +109,19 @@ def old_waiting_for(actor: Actor, h: Facts) -> bool:
     return (
         h.intent == "escalate"
         and h.created_by_id != actor.user_id
-        and (actor.is_manager or h.target_user_id in (None, actor.user_id))
+        and (actor.is_manager or actor.role == "viewer" or h.target_user_id in (None, actor.user_id))
     )
 
 
 def old_may_release(actor: Actor, h: Facts) -> bool:
+    if actor.role == "viewer":
+        return False  # viewers never write (the old rule let a viewer who had claimed release)
     return h.status == "claimed" and (h.claimed_by_id == actor.user_id or actor.is_manager)
 
 
 def old_may_withdraw(actor: Actor, h: Facts) -> bool:
+    if actor.role == "viewer":
+        return False
     return h.created_by_id == actor.user_id and h.status == "open"
 
 
@@ -166,6 +174,19 @@ def test_session_cells_answer_as_before(status: str, role: str, holder: str) -> 
     holds = actor.user_id in (s.owner_id, s.assignee_id)
     # escalate/park: the service's role check, holder check, then state check
     assert policy.may_hand_off(actor, s) == (actor.at_least("engineer") and holds and status == "active")
-    assert policy.may_resume(actor, s) == (holds and status == "parked")
+    # a viewer never writes (they could not hold a session in the first place)
+    assert policy.may_resume(actor, s) == (actor.at_least("engineer") and holds and status == "parked")
     # add steps, resolve (sessions.can_work)
     assert policy.may_work(actor, s) == (actor.at_least("engineer") and (actor.is_manager or holds))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_viewers_read_everything_and_write_nothing(role: str) -> None:
+    actor = _actor(role)
+    assert policy.reads_account(actor) == (role != "engineer")
+    assert policy.may_write(actor) == (role != "viewer")
+    if role == "viewer":
+        with pytest.raises(NotPermitted, match="A viewer can read escalations and sessions but cannot claim"):
+            policy.require_worker(actor, "claim")
+    else:
+        policy.require_worker(actor, "claim")

@@ -89,7 +89,7 @@ async def test_the_queue_shows_a_new_escalation_without_reloading_and_counts_it_
         row = page.locator(f'#queue li.queue-item[data-handoff-id="{handoff["id"]}"]')
         await expect(row).to_be_visible(timeout=5000)
         assert await page.evaluate("window.__sameDocument") is True, "the page must not reload"
-        await expect(row).to_have_class("queue-item row unread prio-normal")
+        await expect(row).to_have_class("queue-item row prio-normal unread")  # the server's row, marked new
         text = await row.inner_text()
         for part in (
             "Scanner cannot reach the share",
@@ -112,10 +112,13 @@ async def test_the_queue_shows_a_new_escalation_without_reloading_and_counts_it_
         second = await escalate_over_http(server.url, db, team.junior, problem="Second one")
         third = await escalate_over_http(server.url, db, team.junior, problem="Third one")
         await expect(page).to_have_title(f"(2) {title}", timeout=5000)
+        # each row is the server's fragment, fetched on arrival
+        await expect(page.locator("#queue li.queue-item")).to_have_count(3)
         ids = await page.eval_on_selector_all(
             "#queue li.queue-item", "rows => rows.map(r => r.dataset.handoffId)"
         )
-        assert ids == [third["id"], second["id"], handoff["id"]]  # newest at the top
+        # the same priority: each arrival takes its place by waiting time, longest first
+        assert ids == [handoff["id"], second["id"], third["id"]]
         await page.evaluate(SHOW_TAB)
         await expect(page).to_have_title(title)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from relaydesk.analytics import export
 from relaydesk.analytics import service as analytics
 from relaydesk.analytics.schemas import BaselineIn, BaselineOut, EscalationReport, ReportFilters
 from relaydesk.web.deps import CurrentActor, UowDep
@@ -35,6 +36,38 @@ async def escalations(
     not time saved. `minutes_recovered` is null until an owner or admin enters a baseline."""
     filters = ReportFilters(escalator=escalator, claimer=claimer, category=category, client=client)
     return await analytics.escalation_report(uow, actor, period=period, start=start, end=end, filters=filters)
+
+
+@router.get(
+    "/escalations.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "One row per technician, with a header."},
+        403: {"description": "Viewers cannot see analytics."},
+        422: {"description": "Bad range."},
+    },
+)
+async def escalations_csv(
+    uow: UowDep,
+    actor: CurrentActor,
+    period: Annotated[str | None, Query(description="7d, 30d or 90d (default 30d).")] = None,
+    start: Annotated[date | None, Query(alias="from", description="First day, UTC, inclusive.")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day, UTC, inclusive.")] = None,
+    escalator: uuid.UUID | None = None,
+    claimer: uuid.UUID | None = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    client: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The period's per-technician figures (the report's `technicians`) as a CSV download."""
+    filters = ReportFilters(escalator=escalator, claimer=claimer, category=category, client=client)
+    report = await analytics.escalation_report(
+        uow, actor, period=period, start=start, end=end, filters=filters
+    )
+    return Response(
+        export.technicians_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{export.filename(report)}"'},
+    )
 
 
 @router.get("/baseline", response_model=BaselineOut | None)

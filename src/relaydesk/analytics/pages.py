@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -100,6 +100,7 @@ async def _page(
         error=error,
         notice=notice,
         form=form,
+        csv_href=csv_href(form),
         periods=PERIOD_CHOICES,
         people=people,
         count_chart=chart.count_chart(report.trend) if report else None,
@@ -114,6 +115,13 @@ async def _page(
         baseline_error=baseline_error,
         baseline_values=baseline_values,
     )
+
+
+def csv_href(form: dict[str, str]) -> str:
+    """The CSV export of what the page shows: the same period and filters."""
+    dates = ("from", "to") if form["period"] == "custom" else ("period",)
+    keys = (*dates, "escalator", "claimer", "category", "client")
+    return "/api/v1/analytics/escalations.csv?" + urlencode({k: form[k] for k in keys if form.get(k)})
 
 
 _NO_DATES: dict[str, str | None] = {"from": None, "to": None}

@@ -159,6 +159,24 @@ class AssessmentAccuracy(BaseModel):
     similar: SimilarHelp
 
 
+class TechnicianFigures(BaseModel):
+    """One technician over the period: what they escalated and what they picked up."""
+
+    user_id: uuid.UUID
+    name: str
+    escalations_made: int = Field(description="Escalations they raised in the period.")
+    pickups: int = Field(description="Escalations of the period they currently hold as claimer.")
+    median_pickup_seconds: float | None = Field(
+        description="Median time to pickup of the escalations they picked up; null when none."
+    )
+    first_actions: int = Field(description="Of their pickups, how many have a first action.")
+    median_first_action_seconds: float | None = Field(
+        description="Median time from their claim to their first step; null when none."
+    )
+    made_link: str = Field(description="The Sessions page listing the sessions they escalated.")
+    pickups_link: str = Field(description="The Sessions page listing the sessions they picked up.")
+
+
 class EscalationReport(BaseModel):
     metric_definition: str
     definitions: dict[str, str]
@@ -176,4 +194,7 @@ class EscalationReport(BaseModel):
         description="Null unless the account entered a baseline."
     )
     assessment: AssessmentAccuracy
+    technicians: list[TechnicianFigures] = Field(
+        description="Per technician with a figure in the period, by name (another account never)."
+    )
     generated_at: datetime

@@ -17,6 +17,7 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.accounts.models import User
 from relaydesk.analytics import assessment
 from relaydesk.analytics.filters import filter_clauses
+from relaydesk.analytics.measures import MEASURED_CTES
 from relaydesk.analytics.models import AnalyticsBaseline
 from relaydesk.analytics.schemas import (
     BaselineIn,
@@ -29,6 +30,7 @@ from relaydesk.analytics.schemas import (
     ReportPeriod,
     TrendDay,
 )
+from relaydesk.analytics.technicians import technician_figures
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, NotPermitted
 
@@ -125,40 +127,11 @@ def require_baseline_editor(actor: Actor) -> None:
         raise NotPermitted("Only owners and admins can set the analytics baseline.")
 
 
-# One pass over the period's escalations. `measured` floors negative intervals at 0 and finds the
-# current claimer's first step after the current claim (one probe of ix_steps_session_author_created
-# per claimed escalation); GROUPING SETS gives the totals and the per-day rows from the same scan.
-_REPORT_SQL = """
-WITH scoped AS (
-    SELECT h.status, h.created_at, h.claimed_at, h.released_at, h.claimed_by_id, h.session_id,
-           h.release_count, CAST(h.created_at AT TIME ZONE 'UTC' AS date) AS day
-    FROM handoffs h {join}
-    WHERE h.account_id = :account_id AND h.intent = 'escalate'
-      AND h.created_at >= :start_at AND h.created_at < :end_before {where}
-),
-measured AS (
-    SELECT sc.status, sc.day, sc.release_count, sc.claimed_at,
-           CASE WHEN sc.claimed_at IS NOT NULL
-                THEN GREATEST(CAST(EXTRACT(EPOCH FROM sc.claimed_at - sc.created_at) AS float8), 0) END
-               AS pickup,
-           -- GREATEST ignores NULLs, so each floor sits behind its own IS NOT NULL
-           CASE WHEN fa.first_at IS NOT NULL
-                THEN GREATEST(CAST(EXTRACT(EPOCH FROM fa.first_at - sc.claimed_at) AS float8), 0) END
-               AS first_action
-    FROM scoped sc
-    LEFT JOIN LATERAL (
-        SELECT st.created_at AS first_at
-        FROM steps st
-        WHERE sc.claimed_at IS NOT NULL
-          AND st.account_id = :account_id
-          AND st.session_id = sc.session_id
-          AND st.author_id = sc.claimed_by_id
-          -- after this claim, the escalation and the last release, give or take clock drift
-          AND st.created_at >= GREATEST(sc.claimed_at, sc.created_at, sc.released_at) - :drift
-        ORDER BY st.created_at
-        LIMIT 1
-    ) fa ON true
-)
+# One pass over the period's escalations (`MEASURED_CTES`, analytics/measures.py); GROUPING SETS gives
+# the totals and the per-day rows from the same scan.
+_REPORT_SQL = (
+    MEASURED_CTES
+    + """
 SELECT GROUPING(day) = 1 AS is_total, day,
        count(*) AS escalations,
        count(*) FILTER (WHERE claimed_at IS NOT NULL) AS claimed,
@@ -179,6 +152,7 @@ SELECT GROUPING(day) = 1 AS is_total, day,
 FROM measured
 GROUP BY GROUPING SETS ((), (day))
 """
+)
 
 
 def report_sql(filters: ReportFilters) -> tuple[str, dict[str, Any]]:
@@ -255,16 +229,8 @@ async def escalation_report(
     span = resolve_range(period, start, end, today=today)
     filters = filters or ReportFilters()
     sql, params = report_sql(filters)
-    rows = await uow.rows(
-        text(sql),
-        {
-            **params,
-            "account_id": actor.account_id,
-            "start_at": span.start_at,
-            "end_before": span.end_before,
-            "drift": CLOCK_DRIFT_TOLERANCE,
-        },
-    )
+    bound = {"account_id": actor.account_id, "start_at": span.start_at, "end_before": span.end_before}
+    rows = await uow.rows(text(sql), {**params, **bound})
     total = next((r for r in rows if r.is_total), None)
     by_day = {r.day: r for r in rows if not r.is_total}
 
@@ -299,10 +265,11 @@ async def escalation_report(
             )
         )
     baseline = await _baseline_row(uow, actor.account_id)
+    shown = ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days)
     return EscalationReport(
         metric_definition=METRIC_DEFINITION,
         definitions=DEFINITIONS,
-        period=ReportPeriod(label=span.label, start=span.start, end=span.end, days=span.days),
+        period=shown,
         filters=filters,
         counts=counts,
         time_to_pickup=pickup,
@@ -312,6 +279,7 @@ async def escalation_report(
         baseline=BaselineOut.model_validate(baseline) if baseline else None,
         minutes_recovered=_minutes_recovered(baseline, action),
         assessment=await assessment.accuracy(uow, actor.account_id, span.start, span.days, filters),
+        technicians=await technician_figures(uow, bound, filters, shown),
         generated_at=datetime.now(UTC),
     )
 

@@ -23,8 +23,7 @@ from relaydesk.sessions.models import Session
 
 async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff:
     """Take an open escalation. Exactly one of any number of concurrent claimers wins (invariant 3)."""
-    if not actor.at_least("engineer"):
-        raise NotPermitted("Viewers cannot pick up escalations.")
+    policy.require_worker(actor, "pick up escalations")
     now = common.now()
     # One conditional UPDATE: the row lock serialises racers, and each loser re-checks
     # `status = 'open'` against the winner's committed row and matches nothing.
@@ -36,6 +35,7 @@ async def claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff
             claimed_by_id=actor.user_id,
             claimed_at=now,
             first_claimed_at=func.coalesce(Handoff.first_claimed_at, now),
+            first_action_at=None,  # this claim's first action is still to come
             updated_at=now,
         )
         .returning(Handoff)
@@ -102,6 +102,7 @@ async def _refuse_claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, no
 
 
 async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: str) -> Handoff:
+    policy.require_worker(actor, "release escalations")
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
     if not policy.may_release(actor, handoff):
         if handoff.status != "claimed":
@@ -113,6 +114,7 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     handoff.release_reason = reason
     # Back to open for everyone: a targeted escalation that was released goes to the team.
     handoff.claimed_by_id, handoff.claimed_at, handoff.target_user_id = None, None, None
+    handoff.first_action_at = None  # the next claim's first action is the next claimer's
     session = await uow.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     session.status, session.assignee_id, session.updated_at = "escalated", None, now

@@ -69,7 +69,7 @@ async def create_handoff(
     uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, handoff_in: HandoffCreate
 ) -> Handoff:
     """Escalate or park. Everything an escalation implies commits together (invariant 2)."""
-    actor.require("engineer", "hand off sessions")
+    policy.require_worker(actor, "hand off sessions")
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
     if not policy.may_hand_off(actor, session):
         if not policy.holds(actor, session):
@@ -156,6 +156,7 @@ async def create_handoff(
 
 
 async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Session:
+    policy.require_worker(actor, "resume sessions")
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
     if not policy.may_resume(actor, session):
         if not policy.holds(actor, session):
@@ -181,6 +182,7 @@ async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Sessio
 
 
 async def withdraw(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID) -> Handoff:
+    policy.require_worker(actor, "withdraw escalations")
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
     if not policy.may_withdraw(actor, handoff):
         if handoff.created_by_id != actor.user_id:

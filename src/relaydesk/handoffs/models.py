@@ -43,6 +43,8 @@ class Handoff(IdMixin, TenantMixin, TimestampMixin, Base):
     claimed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
     first_claimed_at: Mapped[datetime | None]
+    # the current claimer's first step after the claim (handoffs/first_action.py); None until then
+    first_action_at: Mapped[datetime | None]
     released_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     released_at: Mapped[datetime | None]
     release_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))

@@ -19,6 +19,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
+from relaydesk.handoffs.queue_page import router as queue_router
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
 from relaydesk.handoffs.snapshot import SnapshotStep
 from relaydesk.sessions.models import Session
@@ -32,11 +33,6 @@ router = APIRouter()
 
 # Where each start-here choice lands after the claim. `#add-step` puts focus in the step form.
 START_CHOICES = {"continue": "", "briefing": "?briefing=1#briefing", "own": "#add-step"}
-SUMMARY_STATES = {
-    "pending": "assessment being prepared",
-    "draft": "draft assessment",
-    "ready": "assessment ready",
-}
 
 
 # --- the header counts -------------------------------------------------------------------------
@@ -196,12 +192,8 @@ async def withdraw(handoff_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Resp
 # --- the queue ---------------------------------------------------------------------------------
 
 
-@router.get("/queue")
-async def queue(request: Request, uow: UowDep, actor: PageActor) -> Response:
-    actor.require("engineer", "pick up escalations")
-    # Newest on top, where live arrivals slide in; each row says how long it has waited.
-    items = list(reversed(await handoffs.queue(uow, actor)))
-    return render(request, "handoffs/queue.html", items=items, summary_states=SUMMARY_STATES)
+# handoffs/queue_page.py: triage order, the pickup SLA, filters, the row fragment.
+router.include_router(queue_router)
 
 
 # --- the pickup screen and the claim -----------------------------------------------------------

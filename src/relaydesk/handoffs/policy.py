@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, false, or_, true
 
 from relaydesk.accounts.actor import Actor
+from relaydesk.errors import NotPermitted
 from relaydesk.handoffs.models import Handoff
 
 # How long the releaser of a handoff must leave it to others before claiming it again.
@@ -72,12 +73,36 @@ SQL = Ops(
 )
 
 
+# --- who reads everything, who may write -------------------------------------------------------
+
+
+def reads_account(actor: Actor) -> bool:
+    """Admins and owners, and viewers (an account's manager, a client-success person), read every
+    handoff and session of the account: the queue, the sessions lists, the pickup screens. Viewers
+    change nothing (`require_worker`)."""
+    return actor.is_manager or actor.role == "viewer"
+
+
+def may_write(actor: Actor) -> bool:
+    """Every write on handoffs and sessions needs an engineer or above."""
+    return actor.at_least("engineer")
+
+
+def require_worker(actor: Actor, doing: str) -> None:
+    """The one refusal of a viewer's write, on the API (403) and the pages alike."""
+    if not may_write(actor):
+        raise NotPermitted(
+            f"A viewer can read escalations and sessions but cannot {doing}; "
+            "ask an admin or owner of your account for an engineer role."
+        )
+
+
 # --- the rules written once, over Ops ------------------------------------------------------------
 
 
 def _for_me(o: Ops, h: HandoffFacts, actor: Actor) -> Any:
-    """A targeted escalation is its target's; admins and owners may take any."""
-    if actor.is_manager:
+    """A targeted escalation is its target's; admins and owners may take any, viewers read any."""
+    if reads_account(actor):
         return o.const(True)
     return o.any(o.is_none(h.target_user_id), h.target_user_id == actor.user_id)
 
@@ -88,7 +113,7 @@ def _waiting_for(o: Ops, h: HandoffFacts, actor: Actor) -> Any:
 
 
 def _claimable(o: Ops, h: HandoffFacts, actor: Actor, now: datetime) -> Any:
-    if not actor.at_least("engineer"):
+    if not may_write(actor):
         return o.const(False)
     return o.all(
         _waiting_for(o, h, actor),
@@ -103,13 +128,9 @@ def _claimable(o: Ops, h: HandoffFacts, actor: Actor, now: datetime) -> Any:
 
 
 def _readable(o: Ops, h: HandoffFacts, actor: Actor) -> Any:
-    if actor.is_manager:
+    if reads_account(actor):
         return o.const(True)
-    in_transit = (
-        o.all(h.intent == "escalate", h.status == "open", _for_me(o, h, actor))
-        if actor.at_least("engineer")
-        else o.const(False)
-    )
+    in_transit = o.all(h.intent == "escalate", h.status == "open", _for_me(o, h, actor))
     return o.any(h.created_by_id == actor.user_id, h.claimed_by_id == actor.user_id, in_transit)
 
 
@@ -117,8 +138,8 @@ def _readable(o: Ops, h: HandoffFacts, actor: Actor) -> Any:
 
 
 def may_read(actor: Actor, handoff: HandoffFacts) -> bool:
-    """Its escalator and claimer, admins and owners; while open, the engineers it is for. Parked
-    handoffs are private to whoever parked them."""
+    """Its escalator and claimer, admins, owners and viewers; while open, the engineers it is for.
+    Parked handoffs are otherwise private to whoever parked them."""
     return bool(_readable(PY, handoff, actor))
 
 
@@ -130,12 +151,16 @@ def may_claim(actor: Actor, handoff: HandoffFacts, now: datetime) -> bool:
 
 def may_release(actor: Actor, handoff: HandoffFacts) -> bool:
     """Whoever claimed it, or an admin or owner, while it is claimed."""
-    return handoff.status == "claimed" and (actor.is_manager or handoff.claimed_by_id == actor.user_id)
+    return (
+        may_write(actor)
+        and handoff.status == "claimed"
+        and (actor.is_manager or handoff.claimed_by_id == actor.user_id)
+    )
 
 
 def may_withdraw(actor: Actor, handoff: HandoffFacts) -> bool:
     """The engineer who escalated it, while nobody has picked it up."""
-    return handoff.status == "open" and handoff.created_by_id == actor.user_id
+    return may_write(actor) and handoff.status == "open" and handoff.created_by_id == actor.user_id
 
 
 def holds(actor: Actor, session: SessionFacts) -> bool:
@@ -145,18 +170,18 @@ def holds(actor: Actor, session: SessionFacts) -> bool:
 
 def may_hand_off(actor: Actor, session: SessionFacts) -> bool:
     """Escalate or park: the engineer holding an active session."""
-    return actor.at_least("engineer") and holds(actor, session) and session.status == "active"
+    return may_write(actor) and holds(actor, session) and session.status == "active"
 
 
 def may_resume(actor: Actor, session: SessionFacts) -> bool:
     """Take a parked session back up: whoever holds it."""
-    return holds(actor, session) and session.status == "parked"
+    return may_write(actor) and holds(actor, session) and session.status == "parked"
 
 
 def may_work(actor: Actor, session: SessionFacts) -> bool:
     """Add steps and resolve: engineers their own or assigned sessions; admins and owners anywhere.
     (The state a step or a resolution needs is the sessions domain's.)"""
-    return actor.at_least("engineer") and (actor.is_manager or holds(actor, session))
+    return may_write(actor) and (actor.is_manager or holds(actor, session))
 
 
 def may_add_step(actor: Actor, session: SessionFacts) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from relaydesk.accounts.actor import Actor
@@ -83,6 +83,10 @@ async def header_counts(uow: UnitOfWork, actor: Actor) -> tuple[int | None, int,
     return (row[2] if waiting is not None else None), row[0] or 0, row[1] or 0
 
 
+# Triage order: most urgent first (sessions.schemas Priority), then longest waiting.
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
 async def queue(
     uow: UnitOfWork,
     actor: Actor,
@@ -90,9 +94,17 @@ async def queue(
     status: str = "open",
     priority: str | None = None,
     target: str | None = None,
+    client: str | None = None,
+    mine: bool = False,
+    only: uuid.UUID | None = None,
+    triage: bool = False,
     limit: int = 200,
 ) -> list[QueueItem]:
-    """Open escalations the caller could pick up: never their own, oldest first."""
+    """Open escalations the caller could pick up: never their own, oldest first — or, with `triage`,
+    by priority then longest waiting (the queue page). `mine`: the ones the caller claimed; `only`:
+    one row, if the caller's queue holds it (the live page's fragment)."""
+    rank = case(PRIORITY_RANK, value=Session.priority, else_=len(PRIORITY_RANK))
+    order = (rank, Handoff.created_at, Handoff.id) if triage else (Handoff.created_at, Handoff.id)
     escalator, claimer = aliased(User), aliased(User)
     step_count = (
         select(func.count()).where(Step.session_id == Handoff.session_id).correlate(Handoff).scalar_subquery()
@@ -103,13 +115,17 @@ async def queue(
         .join(escalator, escalator.id == Handoff.created_by_id)
         .outerjoin(claimer, claimer.id == Handoff.claimed_by_id)
         .where(*policy.waiting_for_clause(actor), Handoff.status == status)
-        .order_by(Handoff.created_at, Handoff.id)
+        .order_by(*order)
         .limit(limit)
     )
-    if not actor.is_manager and status != "open":
+    if mine or (not policy.reads_account(actor) and status != "open"):
         query = query.where(Handoff.claimed_by_id == actor.user_id)
     if priority:
         query = query.where(Session.priority == priority)
+    if client:
+        query = query.where(func.lower(Session.client_name) == client.strip().lower())
+    if only is not None:
+        query = query.where(Handoff.id == only)
     if target == "me":
         query = query.where(Handoff.target_user_id == actor.user_id)
     elif target == "team":

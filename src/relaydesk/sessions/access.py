@@ -1,7 +1,8 @@
 """Who may read a session: the rule, written once (invariant 10).
 
-A leaf module (the table and the actor, nothing else), so domains below sessions — deliveries,
-which sessions itself imports — can apply the same rule without importing the sessions service.
+A leaf module (the table, the actor and the handoff policy's `reads_account`), so domains below
+sessions — deliveries, which sessions itself imports — can apply the same rule without importing
+the sessions service.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_
 
 from relaydesk.accounts.actor import Actor
+from relaydesk.handoffs.policy import reads_account
 from relaydesk.sessions.models import Session
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """Who may read a session: owner, assignee, admins and owners, and, while it waits in the
-    escalation queue, any engineer of the account (the pickup screen needs it before the claim)."""
+    """Who may read a session: owner, assignee, admins, owners and viewers (handoffs/policy.py
+    `reads_account`), and, while it waits in the escalation queue, any engineer of the account (the
+    pickup screen needs it before the claim)."""
     rule = and_(Session.account_id == actor.account_id)
-    if actor.is_manager:
+    if reads_account(actor):
         return rule
-    mine = or_(Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id)
-    if actor.at_least("engineer"):
-        mine = or_(mine, Session.status == "escalated")
+    mine = or_(
+        Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id, Session.status == "escalated"
+    )
     return and_(rule, mine)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
+from relaydesk.handoffs import policy
 from relaydesk.integrations import crypto
 from relaydesk.live.service import append_event
 from relaydesk.redaction import SecretKind
@@ -51,7 +52,9 @@ async def reveal(
     *,
     secret_key: str,
 ) -> tuple[str, SecretKind]:
-    """The `index`-th secret of a step's field, for an actor who may read the session."""
+    """The `index`-th secret of a step's field, for an actor who may read the session and work:
+    viewers read every session (handoffs/policy.py) but never a secret in clear."""
+    policy.require_worker(actor, "reveal secrets")
     step = await uow.scalar(
         select(Step).where(
             Step.id == step_id, Step.session_id == session, Step.account_id == actor.account_id

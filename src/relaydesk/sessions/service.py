@@ -14,7 +14,7 @@ from relaydesk.accounts.models import User
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
-from relaydesk.handoffs import policy
+from relaydesk.handoffs import first_action, policy
 from relaydesk.sessions import secrets
 from relaydesk.sessions.access import visible_to
 from relaydesk.sessions.models import Session, Step
@@ -57,14 +57,13 @@ def can_work(actor: Actor, session: Session) -> bool:
 
 
 def _require_work(actor: Actor, session: Session, doing: str) -> None:
-    if not actor.at_least("engineer"):
-        raise NotPermitted(f"Viewers cannot {doing}.")
+    policy.require_worker(actor, doing)
     if not can_work(actor, session):
         raise NotPermitted(f"Only the session's owner or assignee can {doing}.")
 
 
 async def create_session(uow: UnitOfWork, actor: Actor, session_in: SessionCreate) -> Session:
-    actor.require("engineer", "open troubleshooting sessions")
+    policy.require_worker(actor, "open troubleshooting sessions")
     session = Session(
         id=uuid.uuid4(),
         account_id=actor.account_id,
@@ -108,6 +107,8 @@ async def add_step(
     session.updated_at = datetime.now(UTC)
     uow.add(step)
     await uow.flush()
+    # the claimer's first step after a claim is the handoff's first action, in this transaction
+    await first_action.record(uow, session.id, actor.user_id, step.created_at)
     return step
 
 

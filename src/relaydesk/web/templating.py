@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from relaydesk.handoffs.policy import may_write
 from relaydesk.web.masking import masked
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -47,6 +48,8 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_p
 templates.env.filters["ago"] = ago
 templates.env.filters["clock"] = clock
 templates.env.filters["masked"] = masked
+# Pages show only the actions the policy allows: a viewer gets no Reveal buttons (handoffs/policy.py).
+templates.env.globals["may_write"] = may_write
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:

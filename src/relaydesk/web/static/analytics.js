@@ -28,6 +28,12 @@
 
   function start() {
     document.querySelectorAll("[data-analytics-card]").forEach(loadCard);
+    // The queue's card follows the queue live (static/queue.js tells of each arrival and departure).
+    let again = null;
+    document.addEventListener("relaydesk:queue-changed", () => {
+      clearTimeout(again);
+      again = setTimeout(() => document.querySelectorAll("[data-analytics-card]").forEach(loadCard), 500);
+    });
     // Typing a date means "Dates…": without script, pick it in the period list.
     document.querySelectorAll("[data-custom-date]").forEach((input) =>
       input.addEventListener("change", () => { input.form.elements.period.value = "custom"; }));

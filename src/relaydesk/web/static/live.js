@@ -37,7 +37,10 @@
     clearTimeout(recount);
     recount = setTimeout(async () => {
       const response = await fetch("/api/v1/handoffs", { credentials: "same-origin" });
-      if (response.ok && $("queue-count")) $("queue-count").textContent = String((await response.json()).length || "");
+      if (!response.ok || !$("queue-count")) return;
+      const data = await response.json(); // a list, or a page {"items", "next_cursor"}
+      const items = Array.isArray(data) ? data : data.items || [];
+      $("queue-count").textContent = String(items.length || "");
     }, 300);
   }
   // Replace one server-rendered element (#handoff-status, #assessment) with its fresh rendering.
@@ -46,41 +49,16 @@
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(id);
     if (response.ok && fresh && $(id)) $(id).replaceWith(document.importNode(fresh, true));
   }
-  function queueRow(e) {
-    const p = e.payload;
-    const row = el("li", "queue-item row unread prio-" + p.priority);
-    row.dataset.handoffId = e.handoff_id;
-    row.dataset.sessionId = e.session_id;
-    const link = el("a", "row-main");
-    link.href = "/sessions/" + encodeURIComponent(e.session_id) + "/pickup";
-    link.append(el("span", "problem", p.problem_summary));
-    const meta = el("span", "meta");
-    meta.append(el("span", "pill new", "new"), el("span", "pill " + p.priority, p.priority));
-    if (p.client_name) meta.append(el("span", "", p.client_name));
-    if (p.ticket_id) meta.append(el("span", "", "#" + p.ticket_id));
-    meta.append(el("span", "", "by " + p.escalator), el("time", "", "just now"));
-    meta.lastChild.dateTime = p.created_at || e.at;
-    meta.append(el("span", "", p.step_count + (p.step_count === 1 ? " step" : " steps")));
-    if (p.target_user_id) meta.append(el("span", "target", p.target_user_id === me ? "sent to you" : "sent to a teammate"));
-    link.append(meta);
-    if (p.reason) link.append(el("span", "queue-reason", "“" + p.reason + "”"));
-    row.append(link);
-    return row;
-  }
+  // The queue page places the server-rendered row (static/queue.js); no row markup here.
+  const queuePage = () => (window.relaydesk && window.relaydesk.queue) || null;
   function arrived(e) {
     if (!me || e.payload.escalator_id === me) return; // never your own in your queue
-    queued.add(e.handoff_id);
-    bump("queue-count", 1);
     const list = $("queue");
-    if (list && !list.querySelector('[data-handoff-id="' + e.handoff_id + '"]')) {
-      const row = queueRow(e);
-      list.prepend(row);
-      if ($("queue-empty")) $("queue-empty").hidden = true;
-      if (!reducedMotion.matches) {
-        row.animate([{ opacity: 0, transform: "translateY(-0.75rem)" }, { opacity: 1, transform: "none" }],
-          { duration: 200, easing: "ease-out" });
-      }
+    if (!(list && list.querySelector('[data-handoff-id="' + e.handoff_id + '"]')) && !queued.has(e.handoff_id)) {
+      queued.add(e.handoff_id);
+      bump("queue-count", 1);
     }
+    if (queuePage()) queuePage().place(e.handoff_id);
     if (document.hidden && role !== "viewer") document.title = "(" + ++unseen + ") " + baseTitle;
   }
   function left(e) {
@@ -88,8 +66,7 @@
     if (row || queued.has(e.handoff_id)) bump("queue-count", -1);
     else refreshQueueCount();
     queued.delete(e.handoff_id);
-    if (row) row.remove();
-    if ($("queue") && $("queue-empty")) $("queue-empty").hidden = $("queue").children.length > 0;
+    if (queuePage()) queuePage().remove(e.handoff_id);
   }
   function shows(id, e) {
     return $(id) && $(id).dataset.handoffId === e.handoff_id;
