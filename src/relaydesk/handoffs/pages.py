@@ -18,7 +18,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
-from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
+from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, ReleaseIn
 from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
@@ -168,7 +168,8 @@ async def workspace_context(
 ) -> dict[str, Any]:
     """What handoffs add to the session workspace (see sessions.pages.Workspace)."""
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    can_hand_off = policy.may_hand_off(actor, session)
+    allowed = policy.allowed_actions(actor, session, handoff)
+    can_hand_off = policy.Action.ESCALATE in allowed
     teammates = []
     if can_hand_off:
         teammates = [
@@ -181,8 +182,10 @@ async def workspace_context(
         "story": story(handoff) if handoff else None,
         "assessment": assessment(handoff) if handoff else None,
         "can_hand_off": can_hand_off,
-        "can_resume": policy.may_resume(actor, session),
+        "can_park": policy.Action.PARK in allowed,
+        "can_resume": policy.Action.RESUME in allowed,
         "can_withdraw": bool(handoff and policy.may_withdraw(actor, handoff)),
+        "can_release": bool(handoff and policy.Action.RELEASE in allowed),
         "is_claimer": bool(
             handoff and handoff.status == "claimed" and handoff.claimed_by_id == actor.user_id
         ),
@@ -245,6 +248,23 @@ async def resume(session_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Respon
 async def withdraw(handoff_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Response:
     handoff = await handoffs.withdraw(uow, actor, handoff_id)
     return RedirectResponse(f"/sessions/{handoff.session_id}#add-step", status_code=303)
+
+
+@router.post("/handoffs/{handoff_id}/release")
+async def release(
+    request: Request, handoff_id: uuid.UUID, uow: UowDep, actor: FormActor, reason: str = Form("")
+) -> Response:
+    handoff = await handoffs.get_handoff(uow, actor, handoff_id)
+    try:
+        release_in = ReleaseIn(reason=reason)
+        async with uow.attempt():
+            await handoffs.release(uow, actor, handoff_id, release_in.reason)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return await render_workspace(
+            request, uow, actor, handoff.session_id, status_code=422, error=message.replace("reason: ", "")
+        )
+    return RedirectResponse("/queue", status_code=303)
 
 
 # --- the queue ---------------------------------------------------------------------------------

@@ -94,15 +94,24 @@
   function shows(id, e) {
     return $(id) && $(id).dataset.handoffId === e.handoff_id;
   }
+  function about(id, e) {
+    return $(id) && $(id).dataset.sessionId === e.session_id;
+  }
+  // The workspace header carries the buttons the policy allows now: re-rendered by the server
+  // when the session changes hands, never rebuilt here.
+  function rehead(e) {
+    if (about("session-head", e)) refresh("session-head");
+  }
 
   // <html data-live="on|off">: subscribed (nothing committed from now on is missed) or reconnecting.
   on("ready", (hello) => { me = hello.user_id; role = hello.role; document.documentElement.dataset.live = "on"; });
   source.addEventListener("error", () => { document.documentElement.dataset.live = "off"; });
   on("handoff.created", arrived);
-  on("handoff.released", (e) => { arrived(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
-  on("handoff.withdrawn", (e) => { left(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
+  on("handoff.released", (e) => { arrived(e); rehead(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
+  on("handoff.withdrawn", (e) => { left(e); rehead(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
   on("handoff.claimed", (e) => {
     left(e);
+    rehead(e);
     if (shows("handoff-status", e)) refresh("handoff-status");
     if (shows("assessment", e) && e.payload.claimed_by_id !== me) {
       let banner = $("taken-banner");
