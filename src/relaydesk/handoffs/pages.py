@@ -136,7 +136,7 @@ class Assessment:
 def assessment(handoff: HandoffDetail) -> Assessment:
     summary = handoff.summary if isinstance(handoff.summary, dict) else None
     found = Assessment(state=handoff.summary_state)
-    if summary is None or handoff.summary_state == "pending":
+    if summary is None:  # pending before its first draft; a refresh keeps showing the last one
         return found
     similar = []
     for item in summary.get("similar_sessions") or []:

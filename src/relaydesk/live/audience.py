@@ -10,6 +10,9 @@ Everything stays inside the account (the hub routes by account id before this is
   `delivery.*` (a message that gave up) is for the working roles too, like the session screens;
 - a handoff or summary event whose payload names a `target_user_id` was sent to one teammate:
   it reaches that teammate, its actor and the escalator, and admins and owners, as the queue does;
+- `comment.*` and `step.*` (a remark, a step added, corrected or deleted) reach whoever may read
+  the session: the `readers` the payload names (owner, assignee), admins and owners, and every
+  engineer while `in_queue` (sessions/access.py writes both);
 - any other type reaches its actor and admins and owners only, until someone decides otherwise
   here: a new event type is private by default, never broadcast by accident.
 """
@@ -58,6 +61,10 @@ def audience_of(
     if family == "notification":
         return Audience()
     involved = {u for u in (actor_id, _uuid(payload.get("escalator_id"))) if u}
+    if family in ("comment", "step"):
+        readers = {u for u in (_uuid(r) for r in payload.get("readers") or []) if u}
+        rank = ROLE_RANK["engineer"] if payload.get("in_queue") else _MANAGERS
+        return Audience(users=frozenset(readers | involved), min_rank=rank)
     if family in _BROADCAST_RANK:
         target = _uuid(payload.get("target_user_id"))
         if target is not None:

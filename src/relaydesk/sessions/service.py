@@ -16,7 +16,10 @@ from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import policy
 from relaydesk.sessions import secrets
-from relaydesk.sessions.access import visible_to
+from relaydesk.live.service import append_event
+from relaydesk.redaction import redact, redact_optional
+from relaydesk.sessions.access import readers_payload, visible_to
+from relaydesk.sessions.hooks import StepChange, step_changed
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -111,7 +114,44 @@ async def add_step(
     session.updated_at = datetime.now(UTC)
     uow.add(step)
     await uow.flush()
+    # Live to the others only while it is handed over (someone else has it open); a correction is
+    # always an event, for the audit trail.
+    if handoff is not None and handoff.status in ("open", "claimed"):
+        await step_event(uow, actor, session, step, "added")
+    await step_changed(uow, actor, session, step, "added")
     return step
+
+
+async def step_event(
+    uow: UnitOfWork,
+    actor: Actor,
+    session: Session,
+    step: Step,
+    change: StepChange,
+    *,
+    before: dict[str, str | None] | None = None,
+) -> None:
+    """`step.added`, `step.edited` or `step.deleted`, to whoever may read the session: the live
+    timeline, pickup screen and queue row, and the audit trail. A correction carries who, when and
+    the before and after (redacted: events are kept and broadcast; the step itself is the record)."""
+    count = await uow.scalar(select(func.count()).select_from(Step).where(Step.session_id == session.id))
+    payload: dict[str, object] = {"step_id": step.id, "by": actor.name, "step_count": count}
+    if before is not None:
+        payload["before"] = {k: redact_optional(v) for k, v in before.items()}
+    if change == "edited":
+        payload["after"] = {
+            "action": redact(step.action),
+            "result": redact_optional(step.result),
+            "outcome": step.outcome,
+        }
+    await append_event(
+        uow,
+        account_id=actor.account_id,
+        type=f"step.{change}",
+        actor_id=actor.user_id,
+        session_id=session.id,
+        payload=payload | readers_payload(session),
+    )
 
 
 async def resolve_session(
