@@ -18,8 +18,10 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
 from relaydesk.handoffs import policy
 from relaydesk.handoffs import service as handoffs
+from relaydesk.handoffs import together
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, ReleaseIn
 from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
+from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -289,6 +291,7 @@ def _pickup(
     status_code: int = 200,
     context: bool = False,
     taken: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> Response:
     return render(
         request,
@@ -301,6 +304,7 @@ def _pickup(
         may_claim=bool(handoff and policy.may_claim(actor, handoff, datetime.now(UTC))),
         context=context,
         taken=taken,
+        **extra,
     )
 
 
@@ -311,7 +315,8 @@ async def pickup(
     handoff = await handoffs.latest_escalation(uow, actor, session_id)
     if handoff is None:
         raise NotFound("This session has not been escalated, so there is nothing to pick up.")
-    return _pickup(request, actor, handoff, context=context)
+    session = await sessions.get_session(uow, actor, session_id)
+    return _pickup(request, actor, handoff, context=context, **await together.conversation(uow, actor, session))
 
 
 @router.post("/handoffs/{handoff_id}/claim")

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from relaydesk.web.masking import masked
+from relaydesk.web.masking import holds_secret, masked
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -47,6 +47,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_p
 templates.env.filters["ago"] = ago
 templates.env.filters["clock"] = clock
 templates.env.filters["masked"] = masked
+templates.env.tests["holding_secret"] = holds_secret
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:

@@ -60,7 +60,7 @@
     if (p.ticket_id) meta.append(el("span", "", "#" + p.ticket_id));
     meta.append(el("span", "", "by " + p.escalator), el("time", "", "just now"));
     meta.lastChild.dateTime = p.created_at || e.at;
-    meta.append(el("span", "", p.step_count + (p.step_count === 1 ? " step" : " steps")));
+    meta.append(el("span", "step-count", p.step_count + (p.step_count === 1 ? " step" : " steps")));
     if (p.target_user_id) meta.append(el("span", "target", p.target_user_id === me ? "sent to you" : "sent to a teammate"));
     link.append(meta);
     if (p.reason) link.append(el("span", "queue-reason", "“" + p.reason + "”"));
@@ -129,6 +129,16 @@
       banner.lastChild.append(back);
     }
   });
+  // The conversation, the timeline and the pickup screen's story: re-rendered by the server.
+  on("comment.created", (e) => { if (about("comments", e)) refresh("comments"); });
+  function stepChanged(e) {
+    if (about("timeline-steps", e)) refresh("timeline-steps");
+    if (about("tried", e)) refresh("tried");
+    const row = $("queue") && $("queue").querySelector('[data-session-id="' + e.session_id + '"] .step-count');
+    const n = e.payload.step_count;
+    if (row && typeof n === "number") row.textContent = n + (n === 1 ? " step" : " steps");
+  }
+  ["step.added", "step.edited", "step.deleted"].forEach((type) => on(type, stepChanged));
   on("summary.ready", (e) => { if (shows("assessment", e)) refresh("assessment"); });
   on("notification.created", () => bump("bell-count", 1));
   source.addEventListener("reset", () => { source.close(); location.reload(); });
