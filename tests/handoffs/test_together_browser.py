@@ -5,6 +5,7 @@ up. Screenshots in /tmp/shots/collab-*.png."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
 
 
-async def _until(page: Page, predicate: str, timeout: float = 10_000) -> None:
+async def _until(page: Page, predicate: str) -> None:
     """Wait for an arrow-function predicate (the CSP forbids evaluating a bare expression)."""
-    await page.wait_for_function(predicate, timeout=timeout)
+    await page.wait_for_function(predicate, timeout=10_000)
 
 
 def _has_text(selector: str, text: str) -> str:
@@ -29,14 +30,16 @@ def _has_text(selector: str, text: str) -> str:
 
 
 async def test_three_people_work_one_handoff(live_server: str, browser, db: Database) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(exist_ok=True)
+    await asyncio.to_thread(SHOTS.mkdir, exist_ok=True)
     account = await make_account(db, name="Harbor IT")
     jane = await make_user(db, account, name="Jane Doe", email="jane@harbor.example")
     sam = await make_user(db, account, name="Sam Lee", email="sam@harbor.example")
     kim = await make_user(db, account, name="Kim Park", email="kim@harbor.example")
     session = await make_session(db, jane, problem="Outlook stops syncing after the password change")
     await make_step(db, jane, session, action="Recreated the Outlook profile", result="Same error 0x800CCC0E")
-    await make_step(db, jane, session, action="Checked the mailbox in OWA", result="Mail arrives", outcome="partial")
+    await make_step(
+        db, jane, session, action="Checked the mailbox in OWA", result="Mail arrives", outcome="partial"
+    )
     workspace_url = f"{live_server}/sessions/{session.id}"
     pickup_url = f"{workspace_url}/pickup"
 
@@ -71,8 +74,10 @@ async def test_three_people_work_one_handoff(live_server: str, browser, db: Data
 
     # The junior corrects the finding (her own, within the window); the pickup story follows live.
     await jane_page.click("#steps .step:last-child .step-edit summary")
-    await jane_page.fill("#steps .step:last-child .step-edit textarea[name=action]",
-                         "User says it started after the Windows update KB5034441 on Tuesday")
+    await jane_page.fill(
+        "#steps .step:last-child .step-edit textarea[name=action]",
+        "User says it started after the Windows update KB5034441 on Tuesday",
+    )
     async with jane_page.expect_navigation():
         await jane_page.click("#steps .step:last-child .step-edit button:has-text('Save the correction')")
     assert "edited" in (await jane_page.locator("#steps .step").last.inner_text()).lower()
@@ -109,7 +114,10 @@ async def test_three_people_work_one_handoff(live_server: str, browser, db: Data
     async with jane_page.expect_navigation():
         await jane_page.click("#comment-form button[type=submit]")
     await _until(sam_page, _has_text("#comments .comment-body", "the error is back"))
-    await _until(sam_page, f"() => parseInt(document.getElementById('bell-count').textContent || '0', 10) > {bell_before}")
+    await _until(
+        sam_page,
+        f"() => parseInt(document.getElementById('bell-count').textContent || '0', 10) > {bell_before}",
+    )
     await sam_page.fill("#comment-body", "Thanks @Jane, resetting the token cache")
     async with sam_page.expect_navigation():
         await sam_page.click("#comment-form button[type=submit]")
@@ -127,7 +135,9 @@ async def test_three_people_work_one_handoff(live_server: str, browser, db: Data
         await sam_page.click("#release button[type=submit]")
     assert sam_page.url == f"{live_server}/queue"
     await _until(jane_page, _has_text("#handoff-status", "Waiting in the queue"))
-    await _until(kim_page, f"() => document.querySelector('#queue [data-session-id=\"{session.id}\"]') !== null")
+    await _until(
+        kim_page, f"() => document.querySelector('#queue [data-session-id=\"{session.id}\"]') !== null"
+    )
     async with kim_page.expect_navigation():
         await kim_page.click(f'#queue [data-session-id="{session.id}"] a')
     assert kim_page.url == pickup_url

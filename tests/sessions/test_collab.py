@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, update
 
 from relaydesk.db.uow import Database
-from relaydesk.settings import Settings
 from relaydesk.handoffs.models import Handoff
 from relaydesk.sessions.models import Step
+from relaydesk.settings import Settings
 from relaydesk.summaries.jobs import SummaryQueue
 from relaydesk.summaries.models import SummaryJob
 from tests.factories import escalate, make_account, make_session, make_step, make_user
@@ -53,7 +53,11 @@ async def test_comments_mentions_and_paging(
     assert said.status_code == 201, said.text
     body = said.json()
     assert body["author"] == {"id": str(jane.user.id), "name": "Jane Doe"}
-    assert body["created_at"] and body["id"] and body["mentioned"] == [{"id": str(sam.user.id), "name": "Sam Lee"}]
+    assert (
+        body["created_at"]
+        and body["id"]
+        and body["mentioned"] == [{"id": str(sam.user.id), "name": "Sam Lee"}]
+    )
     # @Kim: the only Kim of the account; a reply to a step
     reply = await client.post(
         url, headers=sam.headers, json={"body": "@kim have a look, @OlgaAdmin too", "step_id": str(step.id)}
@@ -86,7 +90,9 @@ async def test_comments_mentions_and_paging(
     empty = await client.post(url, headers=jane.headers, json={"body": "   "})
     assert empty.status_code == 422 and "cannot be empty" in empty.text
     assert (await client.post(url, headers=jane.headers, json={"body": "x" * 4001})).status_code == 422
-    assert (await client.post(url, headers=jane.headers, json={"body": "x", "step_id": str(handoff.id)})).status_code == 422
+    assert (
+        await client.post(url, headers=jane.headers, json={"body": "x", "step_id": str(handoff.id)})
+    ).status_code == 422
 
     # keyset paging: items + next_cursor
     for n in range(3):
@@ -94,7 +100,9 @@ async def test_comments_mentions_and_paging(
     first = (await client.get(url + "?limit=2", headers=jane.headers)).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = (await client.get(url + f"?limit=200&cursor={first['next_cursor']}", headers=jane.headers)).json()
-    assert [c["body"] for c in rest["items"]] == ["note 0", "note 1", "note 2"] and rest["next_cursor"] is None
+    assert [c["body"] for c in rest["items"]] == ["note 0", "note 1", "note 2"] and rest[
+        "next_cursor"
+    ] is None
     assert (await client.get(url + "?limit=201", headers=jane.headers)).status_code == 422
     assert (await client.get(url + "?cursor=nonsense", headers=jane.headers)).status_code == 422
 
@@ -131,11 +139,15 @@ async def test_findings_while_waiting(client: httpx.AsyncClient, db: Database) -
 
     # the summary goes back to pending behind the quiet period, once however many findings
     assert detail["summary_state"] == "pending"
-    await client.post(steps, headers=jane.headers, json={"action": "It also fails on OWA", "outcome": "failed"})
+    await client.post(
+        steps, headers=jane.headers, json={"action": "It also fails on OWA", "outcome": "failed"}
+    )
     async with db.uow(jane.actor.account_id) as uow:
         job = await uow.session.get(SummaryJob, handoff.id)
         assert job is not None and job.lease_until is not None
-        await uow.session.execute(update(SummaryJob).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+        await uow.session.execute(
+            update(SummaryJob).values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
     assert await SummaryQueue(config=None).run_once(db)
     assert not await SummaryQueue(config=None).run_once(db)  # one refresh for the burst
     after = (await client.get(f"/api/v1/handoffs/{handoff.id}", headers=sam.headers)).json()
@@ -145,11 +157,17 @@ async def test_findings_while_waiting(client: httpx.AsyncClient, db: Database) -
     # after the claim, the escalator still adds findings, but cannot park, withdraw or resolve
     assert (await client.post(f"/api/v1/handoffs/{handoff.id}/claim", headers=sam.headers)).status_code == 200
     assert (await client.post(steps, headers=jane.headers, json=finding)).status_code == 201
-    park = await client.post(f"/api/v1/sessions/{session.id}/handoffs", headers=jane.headers, json={"intent": "park"})
+    park = await client.post(
+        f"/api/v1/sessions/{session.id}/handoffs", headers=jane.headers, json={"intent": "park"}
+    )
     assert park.status_code == 403 and "theirs now" in park.json()["detail"]
-    resolve = await client.post(f"/api/v1/sessions/{session.id}/resolve", headers=jane.headers, json={"resolution": "x"})
+    resolve = await client.post(
+        f"/api/v1/sessions/{session.id}/resolve", headers=jane.headers, json={"resolution": "x"}
+    )
     assert resolve.status_code == 403
-    assert (await client.post(f"/api/v1/handoffs/{handoff.id}/withdraw", headers=jane.headers)).status_code == 409
+    assert (
+        await client.post(f"/api/v1/handoffs/{handoff.id}/withdraw", headers=jane.headers)
+    ).status_code == 409
 
 
 async def test_correcting_a_step(client: httpx.AsyncClient, db: Database) -> None:
@@ -168,7 +186,7 @@ async def test_correcting_a_step(client: httpx.AsyncClient, db: Database) -> Non
     detail = (await client.get(f"/api/v1/handoffs/{handoff.id}", headers=sam.headers)).json()
     assert detail["snapshot"]["steps"][0]["result"] == "Same error 0x800CCC0E"
     events = (await client.get(f"/api/v1/sessions/{session.id}/events", headers=sam.headers)).json()
-    change = [e for e in events if e["type"] == "step.edited"][0]
+    change = next(e for e in events if e["type"] == "step.edited")
     assert change["actor_id"] == str(jane.user.id) and change["created_at"]
     assert change["payload"]["before"]["result"] == "Same error 0x80"
     assert change["payload"]["after"]["result"] == "Same error 0x800CCC0E"
@@ -176,7 +194,9 @@ async def test_correcting_a_step(client: httpx.AsyncClient, db: Database) -> Non
 
     # a replied-to step is edited, not deleted
     await client.post(
-        f"/api/v1/sessions/{session.id}/comments", headers=sam.headers, json={"body": "Which build?", "step_id": str(step.id)}
+        f"/api/v1/sessions/{session.id}/comments",
+        headers=sam.headers,
+        json={"body": "Which build?", "step_id": str(step.id)},
     )
     refused = await client.delete(url, headers=jane.headers)
     assert refused.status_code == 409 and "edited but not deleted" in refused.json()["detail"]
@@ -185,13 +205,15 @@ async def test_correcting_a_step(client: httpx.AsyncClient, db: Database) -> Non
     detail = (await client.get(f"/api/v1/handoffs/{handoff.id}", headers=sam.headers)).json()
     assert [s["action"] for s in detail["snapshot"]["steps"]] == ["Rebooted the laptop"]
     events = (await client.get(f"/api/v1/sessions/{session.id}/events", headers=jane.headers)).json()
-    deleted = [e for e in events if e["type"] == "step.deleted"][0]
+    deleted = next(e for e in events if e["type"] == "step.deleted")
     assert deleted["payload"]["before"]["action"] == "Cleared the cache"
 
     # past the window: refused, with the reason
     async with db.uow(jane.actor.account_id) as uow:
         await uow.session.execute(
-            update(Step).where(Step.id == step.id).values(created_at=datetime.now(UTC) - timedelta(minutes=16))
+            update(Step)
+            .where(Step.id == step.id)
+            .values(created_at=datetime.now(UTC) - timedelta(minutes=16))
         )
     late = await client.patch(url, headers=jane.headers, json={"result": "again"})
     assert late.status_code == 409 and "15 minutes" in late.json()["detail"]

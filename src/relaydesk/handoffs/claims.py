@@ -106,7 +106,11 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     session = await uow.session.get(Session, handoff.session_id, with_for_update=True)
     assert session is not None
     latest = await policy.latest_escalation(uow, session.id)
-    if latest is None or latest.id != handoff.id or not policy.allows(actor, policy.Action.RELEASE, session, handoff):
+    if (
+        latest is None
+        or latest.id != handoff.id
+        or not policy.allows(actor, policy.Action.RELEASE, session, handoff)
+    ):
         if handoff.status != "claimed" or (latest is not None and latest.id != handoff.id):
             raise Conflict("Only a claimed escalation can be released.")
         if session.status != "active":

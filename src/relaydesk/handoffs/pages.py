@@ -16,9 +16,8 @@ from relaydesk.accounts import service as accounts
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
-from relaydesk.handoffs import policy
+from relaydesk.handoffs import policy, together
 from relaydesk.handoffs import service as handoffs
-from relaydesk.handoffs import together
 from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, ReleaseIn
 from relaydesk.handoffs.snapshot import HandoffSnapshot, SnapshotStep
 from relaydesk.sessions import service as sessions
@@ -316,7 +315,9 @@ async def pickup(
     if handoff is None:
         raise NotFound("This session has not been escalated, so there is nothing to pick up.")
     session = await sessions.get_session(uow, actor, session_id)
-    return _pickup(request, actor, handoff, context=context, **await together.conversation(uow, actor, session))
+    return _pickup(
+        request, actor, handoff, context=context, **await together.conversation(uow, actor, session)
+    )
 
 
 @router.post("/handoffs/{handoff_id}/claim")

@@ -264,7 +264,7 @@ def state_of(session: SessionFacts, handoff: HandoffFacts | None) -> State:
     if session.status == "parked":
         return S.PARKED
     if session.status == "escalated":
-        released = handoff is not None and getattr(handoff, "release_count", 0)
+        released = handoff is not None and bool(getattr(handoff, "release_count", 0))
         return S.RELEASED if released else S.ESCALATED
     if handoff is not None and handoff.status == "claimed":
         return S.CLAIMED

@@ -89,7 +89,9 @@ async def add_comment(
             select(User).where(User.account_id == actor.account_id, User.deleted_at.is_(None))
         )
     ]
-    told = [p for p in await _readers_among(uow, session, mentioned(comment.body, team)) if p.id != actor.user_id]
+    told = [
+        p for p in await _readers_among(uow, session, mentioned(comment.body, team)) if p.id != actor.user_id
+    ]
     # the body stays out of the event: pages fetch the comment, rendered (and masked) by the server
     await append_event(
         uow,
@@ -166,9 +168,7 @@ async def list_comments(
     )
     if cursor:
         query = query.where(tuple_(SessionComment.created_at, SessionComment.id) > tuple_(*_after(cursor)))
-    rows = list(
-        await uow.rows(query.order_by(SessionComment.created_at, SessionComment.id).limit(limit + 1))
-    )
+    rows = list(await uow.rows(query.order_by(SessionComment.created_at, SessionComment.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     items = [

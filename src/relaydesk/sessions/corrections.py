@@ -37,7 +37,9 @@ async def _own_step(
     if step.author_id != actor.user_id:
         raise NotPermitted(f"Only the engineer who wrote a step can {doing} it; add a comment instead.")
     if not policy.allows(actor, policy.Action.EDIT_STEP, session, handoff):
-        raise Conflict(f"The session is {policy.state_of(session, handoff)}; its steps can no longer be changed.")
+        raise Conflict(
+            f"The session is {policy.state_of(session, handoff)}; its steps can no longer be changed."
+        )
     minutes = int(window.total_seconds() // 60)
     if datetime.now(UTC) - step.created_at > window:
         raise Conflict(

@@ -24,6 +24,8 @@ def on_step_change(name: str, hook: StepHook) -> None:
     _step_hooks[name] = hook
 
 
-async def step_changed(uow: UnitOfWork, actor: Actor, session: Session, step: Step, change: StepChange) -> None:
+async def step_changed(
+    uow: UnitOfWork, actor: Actor, session: Session, step: Step, change: StepChange
+) -> None:
     for hook in list(_step_hooks.values()):
         await hook(uow, actor, session, step, change)

@@ -40,7 +40,9 @@ def mentioned(body: str, people: Iterable[Person]) -> list[Person]:
     full = {_squash(p.name): p for p in people}
     firsts = Counter(_squash(p.name.split()[0]) for p in people if p.name.split())
     first = {
-        _squash(p.name.split()[0]): p for p in people if p.name.split() and firsts[_squash(p.name.split()[0])] == 1
+        _squash(p.name.split()[0]): p
+        for p in people
+        if p.name.split() and firsts[_squash(p.name.split()[0])] == 1
     }
     found: dict[uuid.UUID, Person] = {}
     for match in _HANDLE_RE.finditer(body):

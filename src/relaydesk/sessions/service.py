@@ -15,9 +15,9 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import policy
-from relaydesk.sessions import secrets
 from relaydesk.live.service import append_event
 from relaydesk.redaction import redact, redact_optional
+from relaydesk.sessions import secrets
 from relaydesk.sessions.access import readers_payload, visible_to
 from relaydesk.sessions.hooks import StepChange, step_changed
 from relaydesk.sessions.models import Session, Step
