@@ -25,6 +25,7 @@ from relaydesk.deliveries.api import router as deliveries_api
 from relaydesk.deliveries.email_switch import EMAIL_ON
 from relaydesk.feedback import service as feedback
 from relaydesk.feedback.api import router as feedback_api
+from relaydesk.handoffs import findings
 from relaydesk.handoffs.api import router as handoffs_api
 from relaydesk.integrations.api import router as integrations_api
 from relaydesk.live.api import router as live_api
@@ -35,9 +36,11 @@ from relaydesk.notifications.api import router as notifications_api
 from relaydesk.ops.context import RequestContext
 from relaydesk.ops.health import router as ops_api
 from relaydesk.ops.outage import OUTAGE, RETRY_AFTER_SECONDS, is_connection_error
+from relaydesk.sessions import hooks as step_hooks
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.api import router as sessions_api
 from relaydesk.settings import Settings, get_settings
+from relaydesk.summaries import refresh
 from relaydesk.summaries.api import router as summaries_api
 from relaydesk.web import problems
 from relaydesk.web.headers import SecurityHeaders
@@ -135,6 +138,9 @@ def create_app(
         )
     # At resolve, an escalation whose claimer never answered gets an inferred verdict.
     sessions.on_resolve(feedback.infer_at_resolve)
+    # A finding or a correction: the escalation's story first, then its assessment (sessions/hooks.py).
+    step_hooks.on_step_change("handoffs.story", findings.keep_story)
+    step_hooks.on_step_change("summaries.refresh", refresh.refresher(settings.summary_refresh_seconds))
 
     if background is None:
         background = [worker_in_app] if settings.run_worker else []

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         description="Longest material sent to a model, in characters; beyond it the oldest non-failed "
         "steps are left out and counted (the model run says what was cut).",
     )
+    step_edit_minutes: int = Field(
+        default=15, ge=0, description="How long after writing a step its author may edit or delete it."
+    )
+    summary_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="A finding added while an escalation waits refreshes its draft assessment once the "
+        "findings stop for this long (one refresh for a burst).",
+    )
     summary_model_calls: int = Field(
         default=8, ge=1, description="Model calls for summaries one worker process makes at once."
     )

@@ -68,6 +68,11 @@ async def _populate(db: Database, client) -> tuple:
     await login(client, jane.user.email)  # a web session row for A
     # handoff, events, notifications, deliveries (the webhook), the SLA reminder
     handoff = await escalate(db, jane, session)
+    # a comment on it (session_comments, migration 0015)
+    said = await client.post(
+        f"/api/v1/sessions/{session.id}/comments", headers=jane.headers, json={"body": "The user is back"}
+    )
+    assert said.status_code == 201
     # the summary job (offline engine), suggestions for a second session, and a model run record
     await SummaryQueue(config=None).run_once(db)
     other = await make_session(db, jane, problem="VPN drops every 10 minutes")
@@ -117,6 +122,7 @@ async def test_every_tenant_table_has_rls_enabled(admin_conn: psycopg.Connection
         "web_sessions",
         "handoffs",
         "events",
+        "session_comments",
         "notifications",
     } <= tables.keys()
     for table in tables:

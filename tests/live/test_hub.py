@@ -154,3 +154,17 @@ async def test_next_waits_then_times_out() -> None:
     hub.publish(hub.feeds[ACCOUNT], [event(1)])
     got = await sub.next(1)
     assert isinstance(got, LiveEvent) and got.seq == 1
+
+
+def test_comment_and_step_events_reach_the_sessions_readers_only() -> None:
+    owner, claimer, bystander, admin = (uuid.uuid4() for _ in range(4))
+    rank = ROLE_RANK
+    claimed = {"readers": [str(owner), str(claimer)], "in_queue": False}
+    for type_ in ("comment.created", "step.added", "step.edited", "step.deleted"):
+        audience = audience_of(type_, actor_id=owner, audience_user_id=None, payload=claimed)
+        assert audience.admits(owner, rank["engineer"]) and audience.admits(claimer, rank["engineer"])
+        assert audience.admits(admin, rank["admin"])
+        assert not audience.admits(bystander, rank["engineer"])
+    waiting = {"readers": [str(owner)], "in_queue": True}
+    audience = audience_of("comment.created", actor_id=owner, audience_user_id=None, payload=waiting)
+    assert audience.admits(bystander, rank["engineer"]) and not audience.admits(bystander, rank["viewer"])

@@ -14,7 +14,7 @@ from relaydesk.attachments import service
 from relaydesk.attachments.schemas import size_text
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, TooLarge
-from relaydesk.handoffs import policy
+from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor
@@ -31,7 +31,7 @@ async def workspace_context(
     settings = request.app.state.settings
     return {
         "attachments_by_step": await service.by_step(uow, session.id),
-        "may_attach": policy.may_add_step(actor, session),
+        "may_attach": await sessions.can_work(uow, actor, session),
         "attach_limit": size_text(settings.attachment_max_bytes),
     }
 

@@ -1,6 +1,6 @@
 """The rules of attachments: who may attach and read, the size limits, the live event.
 
-Who may attach is who may add a step (handoffs/policy.py `may_add_step`); who may read is who may
+Who may attach is who may add a step (handoffs/policy.py `Action.ADD_STEP`); who may read is who may
 read the session (sessions/access.py). Neither is written again here.
 """
 
@@ -26,7 +26,7 @@ from relaydesk.errors import BadInput, Conflict, NotFound, NotPermitted, TooLarg
 from relaydesk.handoffs import policy
 from relaydesk.live.service import append_event
 from relaydesk.sessions import service as sessions
-from relaydesk.sessions.access import visible_to
+from relaydesk.sessions.access import readers_payload, visible_to
 from relaydesk.sessions.models import Session, Step
 from relaydesk.settings import Settings
 
@@ -65,13 +65,13 @@ def clean_filename(raw: str | None) -> str:
     return name or "attachment"
 
 
-def _refuse_attach(actor: Actor, session: Session) -> None:
-    """Why `actor` may not attach to `session`, most specific reason first (the rule is the policy's)."""
-    if policy.may_add_step(actor, session):
+async def _refuse_attach(uow: UnitOfWork, actor: Actor, session: Session) -> None:
+    """Why `actor` may not attach to `session`, most specific reason first. Attaching is adding a
+    step: the rule is the policy's `Action.ADD_STEP` (sessions.service.can_work)."""
+    if await sessions.can_work(uow, actor, session):
         return
-    if not actor.at_least("engineer"):
-        raise NotPermitted("Viewers cannot attach files.")
-    if not policy.may_work(actor, session):
+    policy.require_worker(actor, "attach files")
+    if not (actor.is_manager or policy.holds(actor, session)):
         raise NotPermitted("Only the session's owner or assignee can attach files.")
     hint = {
         "parked": "Resume it first.",
@@ -111,7 +111,7 @@ async def attach(
     step = await uow.scalar(select(Step).where(Step.id == step_id, Step.session_id == session.id))
     if step is None:
         raise NotFound("No such step in this session.")
-    _refuse_attach(actor, session)
+    await _refuse_attach(uow, actor, session)
     if upload.size is not None and upload.size > limits.per_file:
         raise _too_large_for_file(upload.size, limits)
     if upload.size == 0:
@@ -168,10 +168,7 @@ async def attach(
             "filename": out.filename,
             "content_type": out.content_type,
             "size": out.size,
-            # who may read the session now (live/audience.py): its holders, and while it waits in the
-            # queue every engineer
-            "reader_ids": [u for u in (session.owner_id, session.assignee_id) if u],
-            "queued": session.status == "escalated",
+            **readers_payload(session),  # who may read the session now (live/audience.py)
         },
     )
     return out

@@ -104,9 +104,18 @@ async def _refuse_claim(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, no
 async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: str) -> Handoff:
     policy.require_worker(actor, "release escalations")
     handoff = await common.load(uow, actor, handoff_id, for_update=True)
-    if not policy.may_release(actor, handoff):
-        if handoff.status != "claimed":
+    session = await uow.get(Session, handoff.session_id, with_for_update=True)
+    assert session is not None
+    latest = await policy.latest_escalation(uow, session.id)
+    if (
+        latest is None
+        or latest.id != handoff.id
+        or not policy.allows(actor, policy.Action.RELEASE, session, handoff)
+    ):
+        if handoff.status != "claimed" or (latest is not None and latest.id != handoff.id):
             raise Conflict("Only a claimed escalation can be released.")
+        if session.status != "active":
+            raise Conflict(f"The session is {session.status}; only one being worked can be released.")
         raise NotPermitted("Only whoever picked it up, or an admin, can release it.")
     now = common.now()
     handoff.status, handoff.released_by_id, handoff.released_at = "open", actor.user_id, now
@@ -115,8 +124,6 @@ async def release(uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, reason: 
     # Back to open for everyone: a targeted escalation that was released goes to the team.
     handoff.claimed_by_id, handoff.claimed_at, handoff.target_user_id = None, None, None
     handoff.first_action_at = None  # the next claim's first action is the next claimer's
-    session = await uow.get(Session, handoff.session_id, with_for_update=True)
-    assert session is not None
     session.status, session.assignee_id, session.updated_at = "escalated", None, now
     escalator = await uow.scalar(select(User.name).where(User.id == handoff.created_by_id)) or "a teammate"
     await append_event(

@@ -71,7 +71,14 @@ async def create_handoff(
     """Escalate or park. Everything an escalation implies commits together (invariant 2)."""
     policy.require_worker(actor, "hand off sessions")
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
-    if not policy.may_hand_off(actor, session):
+    latest = await policy.latest_escalation(uow, session.id)
+    action = policy.Action.PARK if handoff_in.intent == "park" else policy.Action.ESCALATE
+    if not policy.allows(actor, action, session, latest):
+        state = policy.state_of(session, latest)
+        if state is policy.State.CLAIMED and session.owner_id == actor.user_id:
+            raise NotPermitted(
+                "A teammate picked this up; it is theirs now. You can still comment and add findings."
+            )
         if not policy.holds(actor, session):
             raise NotPermitted("Only the session's owner or assignee can hand it off.")
         raise Conflict(f"Only an active session can be handed off; this one is {session.status}.")
@@ -158,7 +165,7 @@ async def create_handoff(
 async def resume(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Session:
     policy.require_worker(actor, "resume sessions")
     session = await sessions.get_session(uow, actor, session_id, for_update=True)
-    if not policy.may_resume(actor, session):
+    if not policy.may_resume(actor, session, await policy.latest_escalation(uow, session.id)):
         if not policy.holds(actor, session):
             raise NotPermitted("Only the session's owner can resume it.")
         raise Conflict(f"Only a parked session can be resumed; this one is {session.status}.")

@@ -17,11 +17,12 @@ from relaydesk.accounts.actor import Actor
 from relaydesk.attachments import service as attachments
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput, Conflict, NotFound
-from relaydesk.handoffs import policy
+from relaydesk.handoffs import policy, together
 from relaydesk.handoffs import service as handoffs
 from relaydesk.handoffs.queue_page import router as queue_router
-from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail
+from relaydesk.handoffs.schemas import HandoffCreate, HandoffDetail, ReleaseIn
 from relaydesk.handoffs.snapshot import SnapshotStep
+from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.pages import render_workspace
 from relaydesk.web.auth import FormActor, PageActor
@@ -111,7 +112,8 @@ async def workspace_context(
 ) -> dict[str, Any]:
     """What handoffs add to the session workspace (see sessions.pages.Workspace)."""
     handoff = await handoffs.latest_escalation(uow, actor, session.id)
-    can_hand_off = policy.may_hand_off(actor, session)
+    allowed = policy.allowed_actions(actor, session, handoff)
+    can_hand_off = policy.Action.ESCALATE in allowed
     teammates = []
     if can_hand_off:
         teammates = [
@@ -123,8 +125,10 @@ async def workspace_context(
         "handoff": handoff,
         "story": story(handoff) if handoff else None,
         "can_hand_off": can_hand_off,
-        "can_resume": policy.may_resume(actor, session),
+        "can_park": policy.Action.PARK in allowed,
+        "can_resume": policy.Action.RESUME in allowed,
         "can_withdraw": bool(handoff and policy.may_withdraw(actor, handoff)),
+        "can_release": bool(handoff and policy.Action.RELEASE in allowed),
         "is_claimer": bool(
             handoff and handoff.status == "claimed" and handoff.claimed_by_id == actor.user_id
         ),
@@ -189,6 +193,23 @@ async def withdraw(handoff_id: uuid.UUID, uow: UowDep, actor: FormActor) -> Resp
     return RedirectResponse(f"/sessions/{handoff.session_id}#add-step", status_code=303)
 
 
+@router.post("/handoffs/{handoff_id}/release")
+async def release(
+    request: Request, handoff_id: uuid.UUID, uow: UowDep, actor: FormActor, reason: str = Form("")
+) -> Response:
+    handoff = await handoffs.get_handoff(uow, actor, handoff_id)
+    try:
+        release_in = ReleaseIn(reason=reason)
+        async with uow.attempt():
+            await handoffs.release(uow, actor, handoff_id, release_in.reason)
+    except (ValidationError, BadInput) as exc:
+        message = validation_message(exc) if isinstance(exc, ValidationError) else exc.detail
+        return await render_workspace(
+            request, uow, actor, handoff.session_id, status_code=422, error=message.replace("reason: ", "")
+        )
+    return RedirectResponse("/queue", status_code=303)
+
+
 # --- the queue ---------------------------------------------------------------------------------
 
 
@@ -208,6 +229,7 @@ def _pickup(
     context: bool = False,
     taken: dict[str, Any] | None = None,
     attachments_by_step: dict[uuid.UUID, Any] | None = None,
+    **extra: Any,
 ) -> Response:
     return render(
         request,
@@ -220,6 +242,7 @@ def _pickup(
         context=context,
         taken=taken,
         attachments_by_step=attachments_by_step or {},
+        **extra,
     )
 
 
@@ -230,8 +253,16 @@ async def pickup(
     handoff = await handoffs.latest_escalation(uow, actor, session_id)
     if handoff is None:
         raise NotFound("This session has not been escalated, so there is nothing to pick up.")
+    session = await sessions.get_session(uow, actor, session_id)
     files = await attachments.by_step(uow, session_id)  # the read rule held: latest_escalation found it
-    return _pickup(request, actor, handoff, context=context, attachments_by_step=files)
+    return _pickup(
+        request,
+        actor,
+        handoff,
+        context=context,
+        attachments_by_step=files,
+        **await together.conversation(uow, actor, session),
+    )
 
 
 @router.post("/handoffs/{handoff_id}/claim")

@@ -6,7 +6,10 @@ SQL clause over the `Handoff` columns (`SQL`) — so the claim's conditional UPD
 the pages' buttons cannot drift apart. The others are plain predicates. The services still say
 *why* a refusal happened (most specific reason first); whether it happens is decided here.
 
-tests/handoffs/test_policy.py walks every (state × role × relation) cell.
+The state machine of a session being worked together is the table `RULES` below: every state
+(`State`) × who the actor is to the session (`Relation`) × action (`Action`), read by `allows`.
+tests/handoffs/test_policy.py walks every (state × role × relation) cell of the older predicates;
+tests/handoffs/test_policy_table.py walks every cell of `RULES` through the JSON API.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, select, true
 
 from relaydesk.accounts.actor import Actor
+from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotPermitted
 from relaydesk.handoffs.models import Handoff
 
@@ -149,15 +154,6 @@ def may_claim(actor: Actor, handoff: HandoffFacts, now: datetime) -> bool:
     return bool(_claimable(PY, handoff, actor, now))
 
 
-def may_release(actor: Actor, handoff: HandoffFacts) -> bool:
-    """Whoever claimed it, or an admin or owner, while it is claimed."""
-    return (
-        may_write(actor)
-        and handoff.status == "claimed"
-        and (actor.is_manager or handoff.claimed_by_id == actor.user_id)
-    )
-
-
 def may_withdraw(actor: Actor, handoff: HandoffFacts) -> bool:
     """The engineer who escalated it, while nobody has picked it up."""
     return may_write(actor) and handoff.status == "open" and handoff.created_by_id == actor.user_id
@@ -168,26 +164,18 @@ def holds(actor: Actor, session: SessionFacts) -> bool:
     return actor.user_id in (session.owner_id, session.assignee_id)
 
 
-def may_hand_off(actor: Actor, session: SessionFacts) -> bool:
-    """Escalate or park: the engineer holding an active session."""
-    return may_write(actor) and holds(actor, session) and session.status == "active"
+def may_hand_off(actor: Actor, session: SessionFacts, handoff: HandoffFacts | None) -> bool:
+    """Escalate or park (the same cells, `RULES`)."""
+    return allows(actor, Action.PARK, session, handoff)
 
 
-def may_resume(actor: Actor, session: SessionFacts) -> bool:
-    """Take a parked session back up: whoever holds it."""
-    return may_write(actor) and holds(actor, session) and session.status == "parked"
+def may_resume(actor: Actor, session: SessionFacts, handoff: HandoffFacts | None) -> bool:
+    return allows(actor, Action.RESUME, session, handoff)
 
 
-def may_work(actor: Actor, session: SessionFacts) -> bool:
-    """Add steps and resolve: engineers their own or assigned sessions; admins and owners anywhere.
-    (The state a step or a resolution needs is the sessions domain's.)"""
-    return may_write(actor) and (actor.is_manager or holds(actor, session))
-
-
-def may_add_step(actor: Actor, session: SessionFacts) -> bool:
-    """Add a step, or attach a file to one (relaydesk/attachments): whoever may work the session,
-    while it is active."""
-    return may_work(actor, session) and session.status == "active"
+def may_work(actor: Actor, session: SessionFacts, handoff: HandoffFacts | None) -> bool:
+    """Add steps (the step form on the workspace)."""
+    return allows(actor, Action.ADD_STEP, session, handoff)
 
 
 # --- SQL clauses from the same rules -------------------------------------------------------------
@@ -206,3 +194,137 @@ def waiting_for_clause(actor: Actor) -> list[Any]:
 def claimable_clause(actor: Actor, now: datetime) -> list[Any]:
     """The claim's conditional UPDATE WHERE."""
     return [Handoff.account_id == actor.account_id, _claimable(SQL, _COLUMNS, actor, now)]
+
+
+# --- the state machine of working a session together (issue 15) ---------------------------------
+
+
+class State(StrEnum):
+    ACTIVE = "active"  # being worked by whoever holds it; never escalated, or escalated and withdrawn
+    PARKED = "parked"
+    ESCALATED = "escalated-open"  # waiting in the queue, nobody has picked it up yet
+    CLAIMED = "claimed"  # a teammate picked it up: it is theirs now
+    RELEASED = "released"  # picked up, then given back to the queue
+    RESOLVED = "resolved"
+
+
+class Relation(StrEnum):
+    ESCALATOR = "escalator"  # the session's owner, who escalated it (or would)
+    CLAIMER = "claimer"  # who picked it up (after a release: who released it)
+    ENGINEER = "another engineer"
+    MANAGER = "admin/owner"
+    VIEWER = "viewer"
+
+
+class Action(StrEnum):
+    ADD_STEP = "add step"
+    COMMENT = "comment"
+    EDIT_STEP = "edit own step"
+    ESCALATE = "escalate"
+    PARK = "park"
+    RESUME = "resume"
+    WITHDRAW = "withdraw"
+    CLAIM = "claim"
+    RELEASE = "release"
+    RESOLVE = "resolve"
+    REVEAL = "reveal a secret"
+
+
+S, R, A = State, Relation, Action
+_E, _C, _O, _M = R.ESCALATOR, R.CLAIMER, R.ENGINEER, R.MANAGER
+# Who may read the session in each state (sessions/access.py says the same in SQL): its holders
+# and admins; while it waits in the queue, every engineer. Viewers read the queue, not sessions.
+_READERS: dict[State, frozenset[Relation]] = {
+    S.ACTIVE: frozenset({_E, _M}),
+    S.PARKED: frozenset({_E, _M}),
+    S.ESCALATED: frozenset({_E, _C, _O, _M}),
+    S.CLAIMED: frozenset({_E, _C, _M}),
+    S.RELEASED: frozenset({_E, _C, _O, _M}),
+    S.RESOLVED: frozenset({_E, _C, _M}),
+}
+_NOBODY: frozenset[Relation] = frozenset()
+
+# RULES[action][state]: the relations allowed. A cell not written is nobody. Once claimed the
+# session is the claimer's: the escalator may comment and add findings, not park, withdraw or
+# resolve it; an admin may reassign it (release, then claim); a viewer only reads.
+RULES: dict[Action, dict[State, frozenset[Relation]]] = {
+    A.ADD_STEP: {
+        S.ACTIVE: frozenset({_E, _M}),
+        S.ESCALATED: frozenset({_E}),  # findings while waiting
+        S.CLAIMED: frozenset({_E, _C, _M}),
+        S.RELEASED: frozenset({_E}),
+    },
+    A.COMMENT: {state: readers for state, readers in _READERS.items()},
+    # of one's own steps, until it is resolved; the author and the time window
+    # (RELAYDESK_STEP_EDIT_MINUTES) are the sessions service's to check on the step
+    A.EDIT_STEP: {
+        S.ACTIVE: frozenset({_E}),
+        S.PARKED: frozenset({_E}),
+        S.ESCALATED: frozenset({_E}),
+        S.CLAIMED: frozenset({_E, _C}),
+        S.RELEASED: frozenset({_E, _C}),
+    },
+    # handing off is for whoever holds it now: after a claim, the claimer
+    A.ESCALATE: {S.ACTIVE: frozenset({_E}), S.CLAIMED: frozenset({_C})},
+    A.PARK: {S.ACTIVE: frozenset({_E}), S.CLAIMED: frozenset({_C})},
+    # a claimer may park what they picked up, and resume it (resuming gives it back to them)
+    A.RESUME: {S.PARKED: frozenset({_E, _C})},
+    A.WITHDRAW: {S.ESCALATED: frozenset({_E}), S.RELEASED: frozenset({_E})},
+    # the release cooldown keeps the releaser out for a while (RELEASE_COOLDOWN)
+    A.CLAIM: {S.ESCALATED: frozenset({_C, _O, _M}), S.RELEASED: frozenset({_O, _M})},
+    A.RELEASE: {S.CLAIMED: frozenset({_C, _M})},
+    A.RESOLVE: {S.ACTIVE: frozenset({_E, _M}), S.CLAIMED: frozenset({_C, _M})},
+    A.REVEAL: dict(_READERS),
+}
+
+
+def state_of(session: SessionFacts, handoff: HandoffFacts | None) -> State:
+    """The session's state, from its status and its latest escalation."""
+    if session.status == "resolved":
+        return S.RESOLVED
+    if session.status == "parked":
+        return S.PARKED
+    if session.status == "escalated":
+        released = handoff is not None and bool(getattr(handoff, "release_count", 0))
+        return S.RELEASED if released else S.ESCALATED
+    if handoff is not None and handoff.status == "claimed":
+        return S.CLAIMED
+    return S.ACTIVE
+
+
+def relations_of(actor: Actor, session: SessionFacts, handoff: HandoffFacts | None) -> frozenset[Relation]:
+    """Who `actor` is to the session; an admin who escalated is both escalator and admin."""
+    if not actor.at_least("engineer"):
+        return frozenset({R.VIEWER})
+    found: set[Relation] = set()
+    if session.owner_id == actor.user_id:
+        found.add(R.ESCALATOR)
+    claimer = None
+    if handoff is not None:
+        claimer = handoff.claimed_by_id if handoff.status == "claimed" else handoff.released_by_id
+    if actor.user_id in (claimer, session.assignee_id) and R.ESCALATOR not in found:
+        found.add(R.CLAIMER)
+    if actor.is_manager:
+        found.add(R.MANAGER)
+    return frozenset(found or {R.ENGINEER})
+
+
+def allows(actor: Actor, action: Action, session: SessionFacts, handoff: HandoffFacts | None) -> bool:
+    """The one answer to "may `actor` do `action` to this session now?" (invariant 10)."""
+    allowed = RULES[action].get(state_of(session, handoff), _NOBODY)
+    return bool(allowed & relations_of(actor, session, handoff))
+
+
+def allowed_actions(actor: Actor, session: SessionFacts, handoff: HandoffFacts | None) -> frozenset[Action]:
+    """Every action the policy allows `actor` now: what the pages show."""
+    return frozenset(a for a in Action if allows(actor, a, session, handoff))
+
+
+async def latest_escalation(uow: UnitOfWork, session_id: Any) -> Handoff | None:
+    """The session's most recent escalation, the handoff `state_of` reads."""
+    return await uow.scalar(
+        select(Handoff)
+        .where(Handoff.session_id == session_id, Handoff.intent == "escalate")
+        .order_by(Handoff.created_at.desc())
+        .limit(1)
+    )

@@ -28,6 +28,9 @@ class SnapshotStep(BaseModel):
     author_id: uuid.UUID | None = None
     author: str = ""
     at: datetime | None = None
+    # a finding added while it waited, and a correction by its author (issue 15)
+    added_after_escalation: bool = False
+    edited_at: datetime | None = None
 
     @field_validator("outcome", mode="before")
     @classmethod
@@ -39,7 +42,7 @@ class SnapshotStep(BaseModel):
     def _text(cls, value: Any) -> Any:
         return "" if value is None else str(value)
 
-    @field_validator("id", "author_id", "at", mode="before")
+    @field_validator("id", "author_id", "at", "edited_at", mode="before")
     @classmethod
     def _none_when_unreadable(cls, value: Any) -> Any:
         return None if value in ("", None) else value

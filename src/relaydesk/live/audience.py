@@ -10,8 +10,9 @@ Everything stays inside the account (the hub routes by account id before this is
   `delivery.*` (a message that gave up) is for the working roles too, like the session screens;
 - a handoff or summary event whose payload names a `target_user_id` was sent to one teammate:
   it reaches that teammate, its actor and the escalator, and admins and owners, as the queue does;
-- `attachment.*` reaches whoever may read the session (sessions/access.py): the users its payload
-  names in `reader_ids` (owner, assignee), admins and owners, and every engineer while `queued`;
+- `comment.*`, `step.*` and `attachment.*` (a remark, a step added, corrected or deleted, a file)
+  reach whoever may read the session: the `readers` the payload names (owner, assignee), admins
+  and owners, and every engineer while `in_queue` (sessions/access.py writes both);
 - any other type reaches its actor and admins and owners only, until someone decides otherwise
   here: a new event type is private by default, never broadcast by accident.
 """
@@ -44,7 +45,7 @@ _BROADCAST_RANK = {
 }
 
 # Families whose events reach the session's readers, named in the payload.
-_SESSION_READERS = frozenset({"attachment"})
+_SESSION_READERS = frozenset({"attachment", "comment", "step"})
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -64,9 +65,9 @@ def audience_of(
         return Audience()
     involved = {u for u in (actor_id, _uuid(payload.get("escalator_id"))) if u}
     if family in _SESSION_READERS:
-        readers = {u for u in map(_uuid, payload.get("reader_ids") or []) if u}
-        rank = ROLE_RANK["engineer"] if payload.get("queued") else _MANAGERS
-        return Audience(users=frozenset(involved | readers), min_rank=rank)
+        readers = {u for u in (_uuid(r) for r in payload.get("readers") or []) if u}
+        rank = ROLE_RANK["engineer"] if payload.get("in_queue") else _MANAGERS
+        return Audience(users=frozenset(readers | involved), min_rank=rank)
     if family in _BROADCAST_RANK:
         target = _uuid(payload.get("target_user_id"))
         if target is not None:

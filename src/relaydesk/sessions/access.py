@@ -7,6 +7,8 @@ the sessions service.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, or_
 
 from relaydesk.accounts.actor import Actor
@@ -25,3 +27,12 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
         Session.owner_id == actor.user_id, Session.assignee_id == actor.user_id, Session.status == "escalated"
     )
     return and_(rule, mine)
+
+
+def readers_payload(session: Session) -> dict[str, Any]:
+    """The same rule as an event's audience (live/audience.py reads it): the session's owner and
+    assignee, admins and owners, and every engineer while it waits in the queue."""
+    return {
+        "readers": [str(u) for u in (session.owner_id, session.assignee_id) if u],
+        "in_queue": session.status == "escalated",
+    }

@@ -87,7 +87,27 @@ class Step(IdMixin, TenantMixin, TimestampMixin, Base):
     action: Mapped[str] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(10))
+    # Set when its author corrected it (migration 0015); the before/after is a `step.edited` event.
+    edited_at: Mapped[datetime | None]
 
     @property
     def is_note(self) -> bool:
         return self.outcome == "info" and not self.result
+
+
+class SessionComment(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A remark on a session by anyone who may read it: the escalator, the claimer, teammates. With
+    `step_id` it is a reply to that step (and the step can then be edited, not deleted)."""
+
+    __tablename__ = "session_comments"
+    __table_args__ = (
+        CheckConstraint("length(btrim(body)) > 0", name="body"),
+        # the list's keyset order, and whether a step has replies
+        Index("ix_session_comments_session_created", "session_id", "created_at", "id"),
+        Index("ix_session_comments_step", "step_id", postgresql_where=text("step_id IS NOT NULL")),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("steps.id"))

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import BadInput
+from relaydesk.handoffs import policy
 from relaydesk.sessions import service as sessions
 from relaydesk.sessions.models import Session
 from relaydesk.sessions.schemas import ResolveIn, SessionCreate, StepCreate
@@ -54,6 +55,7 @@ async def render_workspace(
     """The workspace page; also re-rendered with an error by the forms posted from it."""
     detail = await sessions.session_detail(uow, actor, session_id)
     session = await sessions.get_session(uow, actor, session_id)
+    allowed = policy.allowed_actions(actor, session, await policy.latest_escalation(uow, session.id))
     workspace: Workspace = getattr(request.app.state, "workspace", Workspace())
     context: dict[str, Any] = {}
     for add in workspace.contexts:
@@ -63,7 +65,8 @@ async def render_workspace(
         workspace.template,
         status_code=status_code,
         session=detail,
-        can_work=sessions.can_work(actor, session),
+        allowed=allowed,
+        can_work=policy.Action.ADD_STEP in allowed,
         error=error,
         step_values=step_values or {},
         **(context | extra),

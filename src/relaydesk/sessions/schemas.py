@@ -76,6 +76,19 @@ class StepCreate(RequestModel):
         return _optional_text(value)
 
 
+class StepEdit(RequestModel):
+    """A correction by the step's author: the fields given replace the old ones."""
+
+    action: str | None = Field(default=None, max_length=4000)
+    result: str | None = Field(default=None, max_length=8000, description="Empty string clears it.")
+    outcome: Outcome | None = None
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, value: str | None) -> str | None:
+        return None if value is None else _required_text(value, "The action")
+
+
 class ResolveIn(RequestModel):
     resolution: str = Field(max_length=8000, description="What fixed it, for the ticket and for next time.")
 
@@ -97,6 +110,7 @@ class StepOut(BaseModel):
     outcome: Outcome
     is_note: bool
     created_at: datetime
+    edited_at: datetime | None = None
 
 
 class SessionOut(BaseModel):
@@ -125,3 +139,38 @@ class SessionOut(BaseModel):
 
 class SessionDetail(SessionOut):
     steps: list[StepOut] = []
+
+
+COMMENT_MAX_CHARS = 4000
+
+
+class CommentCreate(RequestModel):
+    body: str = Field(max_length=COMMENT_MAX_CHARS, description="The remark; `@SamLee` or `@Sam` mentions.")
+    step_id: uuid.UUID | None = Field(default=None, description="Reply to this step of the session.")
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, value: str) -> str:
+        return _required_text(value, "The comment")
+
+
+class Author(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class CommentOut(BaseModel):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    author: Author
+    body: str
+    step_id: uuid.UUID | None
+    created_at: datetime
+    mentioned: list[Author] = []
+
+
+class CommentPage(BaseModel):
+    """The list shape lists are moving to (invariant 11): a page and where the next one starts."""
+
+    items: list[CommentOut]
+    next_cursor: str | None

@@ -15,8 +15,11 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries import service as deliveries
 from relaydesk.errors import Conflict, NotFound, NotPermitted
 from relaydesk.handoffs import first_action, policy
+from relaydesk.live.service import append_event
+from relaydesk.redaction import redact, redact_optional
 from relaydesk.sessions import secrets
-from relaydesk.sessions.access import visible_to
+from relaydesk.sessions.access import readers_payload, visible_to
+from relaydesk.sessions.hooks import StepChange, step_changed
 from relaydesk.sessions.models import Session, Step
 from relaydesk.sessions.schemas import (
     ResolveIn,
@@ -50,16 +53,24 @@ async def get_session(
     return session
 
 
-def can_work(actor: Actor, session: Session) -> bool:
-    """Engineers work their own or assigned sessions; admins and owners may step in anywhere
-    (handoffs/policy.py)."""
-    return policy.may_work(actor, session)
+async def can_work(uow: UnitOfWork, actor: Actor, session: Session) -> bool:
+    """May `actor` add steps now (handoffs/policy.py, `Action.ADD_STEP`)."""
+    return policy.may_work(actor, session, await policy.latest_escalation(uow, session.id))
 
 
-def _require_work(actor: Actor, session: Session, doing: str) -> None:
-    policy.require_worker(actor, doing)
-    if not can_work(actor, session):
-        raise NotPermitted(f"Only the session's owner or assignee can {doing}.")
+def _refuse_step(actor: Actor, session: Session, state: policy.State) -> None:
+    """Say why a step is refused, most specific reason first; whether is the policy's."""
+    policy.require_worker(actor, "add steps")
+    if state is policy.State.PARKED:
+        raise Conflict("Steps can only be added to an active session. Resume it first.")
+    if state is policy.State.RESOLVED:
+        raise Conflict("Steps can only be added to an active session. It is resolved.")
+    if state in (policy.State.ESCALATED, policy.State.RELEASED):
+        raise NotPermitted(
+            "While it waits in the queue only the engineer who escalated it can add findings; "
+            "pick it up to work on it."
+        )
+    raise NotPermitted("Only the session's owner or assignee can add steps.")
 
 
 async def create_session(uow: UnitOfWork, actor: Actor, session_in: SessionCreate) -> Session:
@@ -86,14 +97,9 @@ async def add_step(
 ) -> Step:
     """Add a step. With `secret_key`, every `[[secret:…]]` the technician marked is stored sealed."""
     session = await get_session(uow, actor, session_id, for_update=True)
-    _require_work(actor, session, "add steps")
-    if session.status != "active":
-        hint = {
-            "parked": "Resume it first.",
-            "escalated": "It is waiting for a senior to pick it up.",
-            "resolved": "It is resolved.",
-        }[session.status]
-        raise Conflict(f"Steps can only be added to an active session. {hint}")
+    handoff = await policy.latest_escalation(uow, session.id)
+    if not policy.allows(actor, policy.Action.ADD_STEP, session, handoff):
+        _refuse_step(actor, session, policy.state_of(session, handoff))
     step = Step(
         id=uuid.uuid4(),
         account_id=actor.account_id,
@@ -109,18 +115,53 @@ async def add_step(
     await uow.flush()
     # the claimer's first step after a claim is the handoff's first action, in this transaction
     await first_action.record(uow, session.id, actor.user_id, step.created_at)
+    # Live to the others only while it is handed over (someone else has it open); a correction is
+    # always an event, for the audit trail.
+    if handoff is not None and handoff.status in ("open", "claimed"):
+        await step_event(uow, actor, session, step, "added")
+    await step_changed(uow, actor, session, step, "added")
     return step
+
+
+async def step_event(
+    uow: UnitOfWork,
+    actor: Actor,
+    session: Session,
+    step: Step,
+    change: StepChange,
+    *,
+    before: dict[str, str | None] | None = None,
+) -> None:
+    """`step.added`, `step.edited` or `step.deleted`, to whoever may read the session: the live
+    timeline, pickup screen and queue row, and the audit trail. A correction carries who, when and
+    the before and after (redacted: events are kept and broadcast; the step itself is the record)."""
+    count = await uow.scalar(select(func.count()).select_from(Step).where(Step.session_id == session.id))
+    payload: dict[str, object] = {"step_id": step.id, "by": actor.name, "step_count": count}
+    if before is not None:
+        payload["before"] = {k: redact_optional(v) for k, v in before.items()}
+    if change == "edited":
+        payload["after"] = {
+            "action": redact(step.action),
+            "result": redact_optional(step.result),
+            "outcome": step.outcome,
+        }
+    await append_event(
+        uow,
+        account_id=actor.account_id,
+        type=f"step.{change}",
+        actor_id=actor.user_id,
+        session_id=session.id,
+        payload=payload | readers_payload(session),
+    )
 
 
 async def resolve_session(
     uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, resolve_in: ResolveIn
 ) -> Session:
     session = await get_session(uow, actor, session_id, for_update=True)
-    _require_work(actor, session, "resolve the session")
-    if session.status == "resolved":
-        raise Conflict("The session is already resolved.")
-    if session.status == "escalated":
-        raise Conflict("The session is waiting in the escalation queue; withdraw the escalation first.")
+    handoff = await policy.latest_escalation(uow, session.id)
+    if not policy.allows(actor, policy.Action.RESOLVE, session, handoff):
+        _refuse_resolve(actor, session, policy.state_of(session, handoff))
     now = datetime.now(UTC)
     session.status = "resolved"
     session.resolution = resolve_in.resolution
@@ -140,6 +181,20 @@ async def resolve_session(
     for hook in _resolve_hooks:
         await hook(uow, actor, session)
     return session
+
+
+def _refuse_resolve(actor: Actor, session: Session, state: policy.State) -> None:
+    if not actor.at_least("engineer"):
+        raise NotPermitted("Viewers cannot resolve the session.")
+    if state is policy.State.RESOLVED:
+        raise Conflict("The session is already resolved.")
+    if state in (policy.State.ESCALATED, policy.State.RELEASED):
+        raise Conflict("The session is waiting in the escalation queue; withdraw the escalation first.")
+    if state is policy.State.PARKED:
+        raise Conflict("The session is parked; resume it first.")
+    if state is policy.State.CLAIMED:
+        raise NotPermitted("A teammate picked this up; it is theirs to resolve. Add a comment or a finding.")
+    raise NotPermitted("Only the session's owner or assignee can resolve the session.")
 
 
 async def list_sessions(

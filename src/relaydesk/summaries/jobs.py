@@ -21,6 +21,12 @@ calling again: a call may already have been made and billed, and invariant 5 all
 is stopped (cancelled) writes that fallback itself on the way out. A draft that never started a call
 (all call slots were busy) is simply taken again.
 
+Findings added while it waits (summaries/refresh.py) put a ready summary back to `pending` behind a
+short lease (`RELAYDESK_SUMMARY_REFRESH_SECONDS`, so a burst of findings makes one refresh). A refresh
+after the escalation's model call is made by the offline engine and is final at once: the call was
+the one call (invariant 5). A finding that arrives during the call is seen when the call finishes
+(the story it was given differs from the story now) and asks for the same offline refresh.
+
 Model calls run as tasks beside the loop, at most `max_calls` at once per process, so one slow
 provider never holds up the next escalation's draft or other queues' jobs.
 """
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -40,6 +47,7 @@ from sqlalchemy import select, text
 from relaydesk.db.notify import wake_workers
 from relaydesk.db.uow import Database, UnitOfWork
 from relaydesk.handoffs.models import Handoff
+from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.settings import Settings, get_settings
 from relaydesk.summaries import llm, offline, prompts
 from relaydesk.summaries import service as summaries
@@ -70,6 +78,12 @@ class _Call:
     account_id: uuid.UUID
     material: SummaryMaterial
     draft: Summary
+    story: str  # the snapshot's steps the call was given (a finding meanwhile asks for a refresh)
+
+
+def _story(handoff: Handoff) -> str:
+    steps = HandoffSnapshot.read(handoff.snapshot).steps
+    return json.dumps([s.model_dump(mode="json") for s in steps], sort_keys=True)
 
 
 class SummaryQueue:
@@ -92,6 +106,7 @@ class SummaryQueue:
             load_providers()  # now, at start, rather than on the event loop of the first call
         self.max_calls = max_calls or settings.summary_model_calls
         self.lease_margin = lease_margin_seconds
+        self.refresh_seconds = settings.summary_refresh_seconds
         self.calls: set[asyncio.Task[None]] = set()
         self._backlog = False
 
@@ -172,7 +187,7 @@ class SummaryQueue:
             elif self._call_slot_free():
                 material = await handoff_material(uow, handoff)
                 draft = Summary.read(handoff.summary) or offline.summarize(material, now=now)
-                call = _Call(handoff.id, account_id, material, draft)
+                call = _Call(handoff.id, account_id, material, draft, _story(handoff))
                 self._lease(job, now)
             else:
                 return False
@@ -186,7 +201,8 @@ class SummaryQueue:
             # A savepoint: a failing draft rolls back alone and the attempt is still counted.
             async with uow.attempt():
                 material = await handoff_material(uow, handoff)
-                final = self.config is None
+                # a refresh after the one model call (invariant 5) is the offline engine's, final
+                final = self.config is None or job.model_call_started_at is not None
                 draft = offline.summarize(
                     material,
                     now=now,
@@ -208,7 +224,7 @@ class SummaryQueue:
         if final or not self._call_slot_free():
             return None
         self._lease(job, now)
-        return _Call(handoff.id, handoff.account_id, material, draft)
+        return _Call(handoff.id, handoff.account_id, material, draft, _story(handoff))
 
     def _lease(self, job: SummaryJob, now: datetime) -> None:
         assert self.config is not None
@@ -286,6 +302,11 @@ class SummaryQueue:
             job = await uow.get(SummaryJob, call.handoff_id, with_for_update=True)
             if job is not None:
                 job.lease_until = None
+                if handoff is not None and _story(handoff) != call.story:
+                    # findings came in during the call: one offline refresh, after the quiet period
+                    handoff.summary_state = "pending"
+                    job.lease_until = now + timedelta(seconds=self.refresh_seconds)
+                    await wake_workers(uow, self.name)
             if self._backlog:
                 self._backlog = False
                 await wake_workers(uow, self.name)

@@ -14,7 +14,7 @@ from relaydesk.db.uow import UnitOfWork
 from relaydesk.handoffs.models import Handoff
 from relaydesk.handoffs.snapshot import HandoffSnapshot
 from relaydesk.redaction import redact, redact_mapping, redact_optional
-from relaydesk.sessions.models import Session, Step
+from relaydesk.sessions.models import Session, SessionComment, Step
 from relaydesk.summaries.models import SessionSuggestions
 from relaydesk.summaries.schemas import StepMaterial, SummaryMaterial
 from relaydesk.summaries.similar import find_similar
@@ -40,11 +40,38 @@ def steps_text(steps: Sequence[StepMaterial]) -> str:
     return " ".join(f"{s.action} {s.result or ''}" for s in steps)
 
 
+async def comment_notes(uow: UnitOfWork, session_id: uuid.UUID) -> list[StepMaterial]:
+    """The session's comments as the engines see them: notes (outcome info, no result), redacted."""
+    author = aliased(User)
+    rows = await uow.rows(
+        select(SessionComment, author.name)
+        .join(author, author.id == SessionComment.author_id)
+        .where(SessionComment.session_id == session_id)
+        .order_by(SessionComment.created_at, SessionComment.id)
+    )
+    return [
+        StepMaterial(
+            id=comment.id,
+            action=redact(comment.body),
+            result=None,
+            outcome="info",
+            author=redact(name) if name else "a technician",
+            at=comment.created_at,
+        )
+        for comment, name in rows
+    ]
+
+
+def _in_time(steps: list[StepMaterial], notes: list[StepMaterial]) -> list[StepMaterial]:
+    return sorted([*steps, *notes], key=lambda s: s.at) if notes else steps
+
+
 async def handoff_material(uow: UnitOfWork, handoff: Handoff) -> SummaryMaterial:
-    """What the engines see of a handoff: its snapshot, redacted (invariant 7), and similar sessions."""
+    """What the engines see of a handoff: its snapshot, redacted (invariant 7), its comments as notes,
+    and similar sessions."""
     # Redacted as JSON first: the redaction reads some keys (a `password` field) as secrets whole.
     snap = HandoffSnapshot.read(redact_mapping(handoff.snapshot or {}))
-    steps = _steps_from_snapshot(snap)
+    steps = _in_time(_steps_from_snapshot(snap), await comment_notes(uow, handoff.session_id))
     problem = snap.problem_summary
     similar = await find_similar(
         uow,
@@ -92,8 +119,9 @@ async def session_steps(uow: UnitOfWork, session: Session) -> list[StepMaterial]
 
 
 async def session_material(uow: UnitOfWork, session: Session, *, search: bool = True) -> SummaryMaterial:
-    """The same material for a session as it stands now (suggestions, the resolve screen), redacted."""
-    steps = await session_steps(uow, session)
+    """The same material for a session as it stands now (suggestions, the resolve screen), redacted,
+    its comments as notes."""
+    steps = _in_time(await session_steps(uow, session), await comment_notes(uow, session.id))
     problem = redact(session.problem_summary)
     similar = (
         await find_similar(

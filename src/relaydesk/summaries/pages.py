@@ -95,7 +95,7 @@ async def workspace_context(
     request: Request, uow: UnitOfWork, actor: Actor, session: Session
 ) -> dict[str, Any]:
     """What summaries add to the session workspace (see sessions.pages.Workspace)."""
-    working = sessions.can_work(actor, session) and session.status == "active"
+    working = await sessions.can_work(uow, actor, session) and session.status == "active"
     chips, engine = await _chips(uow, actor, session) if working else ([], None)
     return {
         "summaries": WorkspaceSummaries(

@@ -52,7 +52,7 @@ SuggestEngine = Literal["auto", "offline"]
 
 async def _session_to_suggest_for(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> Session:
     session = await sessions.get_session(uow, actor, session_id)
-    if not sessions.can_work(actor, session):
+    if not await sessions.can_work(uow, actor, session):
         raise NotPermitted("Only whoever works this session can ask for suggestions.")
     if session.status != "active":
         raise Conflict(f"Suggestions are for an active session; this one is {session.status}.")

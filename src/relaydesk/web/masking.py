@@ -32,3 +32,8 @@ def masked(
             "</span>"
         )
     return Markup("".join(out))
+
+
+def holds_secret(text: str | None) -> bool:
+    """Whether `text` has a part the pages show masked: such text is never put back in a form."""
+    return bool(text) and any(part.kind is not None for part in parts(text or ""))

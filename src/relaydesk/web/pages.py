@@ -19,6 +19,8 @@ from relaydesk.feedback.pages import router as feedback_pages
 from relaydesk.feedback.pages import workspace_context as feedback_context
 from relaydesk.handoffs.pages import nav_counts, workspace_context
 from relaydesk.handoffs.pages import router as handoffs_pages
+from relaydesk.handoffs.together import router as together_pages
+from relaydesk.handoffs.together import workspace_context as together_context
 from relaydesk.integrations.pages import router as integrations_pages
 from relaydesk.notifications.pages import router as notifications_pages
 from relaydesk.sessions.pages import Workspace
@@ -33,6 +35,7 @@ from relaydesk.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(nav_counts)])
 router.include_router(sessions_pages)
 router.include_router(handoffs_pages)
+router.include_router(together_pages)
 router.include_router(notifications_pages)
 router.include_router(analytics_pages)
 router.include_router(deliveries_pages)
@@ -46,6 +49,7 @@ WORKSPACE = Workspace(
     template="handoffs/workspace.html",
     contexts=(
         workspace_context,
+        together_context,
         deliveries_context,
         summaries_context,
         feedback_context,

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from relaydesk.handoffs.policy import may_write
-from relaydesk.web.masking import masked
+from relaydesk.web.masking import holds_secret, masked
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -50,6 +50,7 @@ templates.env.filters["clock"] = clock
 templates.env.filters["masked"] = masked
 # Pages show only the actions the policy allows: a viewer gets no Reveal buttons (handoffs/policy.py).
 templates.env.globals["may_write"] = may_write
+templates.env.tests["holding_secret"] = holds_secret
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:

@@ -71,15 +71,24 @@
   function shows(id, e) {
     return $(id) && $(id).dataset.handoffId === e.handoff_id;
   }
+  function about(id, e) {
+    return $(id) && $(id).dataset.sessionId === e.session_id;
+  }
+  // The workspace header carries the buttons the policy allows now: re-rendered by the server
+  // when the session changes hands, never rebuilt here.
+  function rehead(e) {
+    if (about("session-head", e)) refresh("session-head");
+  }
 
   // <html data-live="on|off">: subscribed (nothing committed from now on is missed) or reconnecting.
   on("ready", (hello) => { me = hello.user_id; role = hello.role; document.documentElement.dataset.live = "on"; });
   source.addEventListener("error", () => { document.documentElement.dataset.live = "off"; });
   on("handoff.created", arrived);
-  on("handoff.released", (e) => { arrived(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
-  on("handoff.withdrawn", (e) => { left(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
+  on("handoff.released", (e) => { arrived(e); rehead(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
+  on("handoff.withdrawn", (e) => { left(e); rehead(e); if (shows("handoff-status", e)) refresh("handoff-status"); });
   on("handoff.claimed", (e) => {
     left(e);
+    rehead(e);
     if (shows("handoff-status", e)) refresh("handoff-status");
     if (shows("assessment", e) && e.payload.claimed_by_id !== me) {
       let banner = $("taken-banner");
@@ -97,6 +106,16 @@
       banner.lastChild.append(back);
     }
   });
+  // The conversation, the timeline and the pickup screen's story: re-rendered by the server.
+  on("comment.created", (e) => { if (about("comments", e)) refresh("comments"); });
+  function stepChanged(e) {
+    if (about("timeline-steps", e)) refresh("timeline-steps");
+    if (about("tried", e)) refresh("tried");
+    const row = $("queue") && $("queue").querySelector('[data-session-id="' + e.session_id + '"] .step-count');
+    const n = e.payload.step_count;
+    if (row && typeof n === "number") row.textContent = n + (n === 1 ? " step" : " steps");
+  }
+  ["step.added", "step.edited", "step.deleted"].forEach((type) => on(type, stepChanged));
   on("summary.ready", (e) => { if (shows("assessment", e)) refresh("assessment"); });
   // A file on a step (workspace timeline, pickup screen): that step's list, rendered again.
   on("attachment.added", (e) => { if ($("attachments-" + e.payload.step_id)) refresh("attachments-" + e.payload.step_id); });
