@@ -268,8 +268,8 @@ async def test_while_escalated_engineers_may_read_but_not_attach(
     assert (await client.get(url, headers=senior.headers)).status_code == 200  # the pickup screen's reader
     refused = await _upload(client, senior, session_id, step_id, "b.txt", b"x")
     assert refused.status_code == 403
-    # the escalator: the policy's add-step rule (handoffs/policy.py may_add_step) decides
-    assert (await _upload(client, jane, session_id, step_id, "c.txt", b"x")).status_code == 409
+    # the escalator may add findings while it waits (handoffs/policy.py RULES), files too
+    assert (await _upload(client, jane, session_id, step_id, "c.txt", b"x")).status_code == 201
     assert (await client.get(url, headers=viewer.headers)).status_code == 200  # viewers read
 
 
@@ -305,7 +305,7 @@ async def test_an_upload_is_a_live_event_for_the_sessions_readers(
     _type, event_session, payload = row
     assert event_session == session_id
     assert payload["attachment_id"] == created.json()["id"] and payload["step_id"] == str(step_id)
-    assert payload["reader_ids"] == [str(jane.user.id)] and payload["queued"] is False
+    assert payload["readers"] == [str(jane.user.id)] and payload["in_queue"] is False
 
 
 class _Uncounted:

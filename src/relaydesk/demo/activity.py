@@ -32,6 +32,7 @@ from sqlalchemy import insert, text
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.demo.history import SessionRow, StepRow, insert_resolved
 from relaydesk.demo.team import BY_NAME, PEOPLE, Person
+from relaydesk.handoffs import first_action
 from relaydesk.handoffs.models import Handoff
 from relaydesk.live.service import append_events
 
@@ -349,6 +350,7 @@ async def insert_activity(
             for h in handoffs
         ],
     )
+    await first_action.stamp_from_steps(uow, account_id)  # bulk rows: no step hook stamped them
     timeline = sorted((e for h in handoffs for e in _events(h, ids)), key=lambda e: e[0])
     events = await append_events(uow, account_id=account_id, drafts=[d for _, d in timeline])
     await uow.result(

@@ -62,8 +62,7 @@ async def add_comment(
     session = await _session(uow, actor, session_id)
     handoff = await policy.latest_escalation(uow, session.id)
     if not policy.allows(actor, policy.Action.COMMENT, session, handoff):
-        if not actor.at_least("engineer"):
-            raise NotPermitted("Viewers can read sessions but not comment on them.")
+        policy.require_worker(actor, "comment on sessions")
         raise NotPermitted("You cannot comment on this session.")
     if comment_in.step_id is not None:
         step = await uow.scalar(

@@ -184,8 +184,7 @@ async def resolve_session(
 
 
 def _refuse_resolve(actor: Actor, session: Session, state: policy.State) -> None:
-    if not actor.at_least("engineer"):
-        raise NotPermitted("Viewers cannot resolve the session.")
+    policy.require_worker(actor, "resolve the session")
     if state is policy.State.RESOLVED:
         raise Conflict("The session is already resolved.")
     if state in (policy.State.ESCALATED, policy.State.RELEASED):
