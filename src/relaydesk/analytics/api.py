@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from relaydesk.analytics import export
 from relaydesk.analytics import service as analytics
@@ -16,12 +16,7 @@ from relaydesk.web.deps import CurrentActor, UowDep
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 
-@router.get(
-    "/escalations",
-    response_model=EscalationReport,
-    responses={403: {"description": "Viewers cannot see analytics."}, 422: {"description": "Bad range."}},
-)
-async def escalations(
+async def _report(
     uow: UowDep,
     actor: CurrentActor,
     period: Annotated[str | None, Query(description="7d, 30d or 90d (default 30d).")] = None,
@@ -32,10 +27,23 @@ async def escalations(
     category: Annotated[str | None, Query(max_length=100)] = None,
     client: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EscalationReport:
-    """Time to pickup and time to first action for the account's escalations: in-product intervals,
-    not time saved. `minutes_recovered` is null until an owner or admin enters a baseline."""
+    """The report both routes answer with, from one set of query parameters."""
     filters = ReportFilters(escalator=escalator, claimer=claimer, category=category, client=client)
     return await analytics.escalation_report(uow, actor, period=period, start=start, end=end, filters=filters)
+
+
+ReportDep = Annotated[EscalationReport, Depends(_report)]
+
+
+@router.get(
+    "/escalations",
+    response_model=EscalationReport,
+    responses={403: {"description": "Viewers cannot see analytics."}, 422: {"description": "Bad range."}},
+)
+async def escalations(report: ReportDep) -> EscalationReport:
+    """Time to pickup and time to first action for the account's escalations: in-product intervals,
+    not time saved. `minutes_recovered` is null until an owner or admin enters a baseline."""
+    return report
 
 
 @router.get(
@@ -47,22 +55,8 @@ async def escalations(
         422: {"description": "Bad range."},
     },
 )
-async def escalations_csv(
-    uow: UowDep,
-    actor: CurrentActor,
-    period: Annotated[str | None, Query(description="7d, 30d or 90d (default 30d).")] = None,
-    start: Annotated[date | None, Query(alias="from", description="First day, UTC, inclusive.")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day, UTC, inclusive.")] = None,
-    escalator: uuid.UUID | None = None,
-    claimer: uuid.UUID | None = None,
-    category: Annotated[str | None, Query(max_length=100)] = None,
-    client: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
+async def escalations_csv(report: ReportDep) -> Response:
     """The period's per-technician figures (the report's `technicians`) as a CSV download."""
-    filters = ReportFilters(escalator=escalator, claimer=claimer, category=category, client=client)
-    report = await analytics.escalation_report(
-        uow, actor, period=period, start=start, end=end, filters=filters
-    )
     return Response(
         export.technicians_csv(report),
         media_type="text/csv; charset=utf-8",
