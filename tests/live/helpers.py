@@ -12,7 +12,7 @@ import httpx
 
 from relaydesk.accounts.models import Account
 from relaydesk.db.uow import Database
-from relaydesk.live.service import append_events
+from relaydesk.live.service import NewEvent, append_events
 from tests.factories import Member, make_account, make_session, make_step, make_user
 
 
@@ -32,8 +32,8 @@ async def append(
         events = await append_events(
             uow,
             account_id=account_id,
-            drafts=[
-                dict(
+            events=[
+                NewEvent(
                     type=type,
                     actor_id=actor_id,
                     audience_user_id=audience,

@@ -529,7 +529,7 @@ async def test_client_update_is_one_small_call_on_the_prose(vendor: Vendor) -> N
     run = await rewrite(PROSE, "client_update", vendor.config())
 
     assert run.ok and run.text == vendor.fake.text
-    assert run.audience == "client_update"
+    assert run.variant == "client_update"
     assert run.prompt_version == prompts.CLIENT_UPDATE_VERSION == "client-update-v1"
     assert run.usage.output_tokens == 240
     (received,) = vendor.fake.requests

@@ -21,7 +21,7 @@ PRINTER_EMAIL = "Subject: Fixed: the problem with the printer (ticket #47790)\n\
 
 
 def test_escalated_outlook_session_with_a_lead_from_its_last_step() -> None:
-    case = writeups.Audience(
+    case = writeups.ClientCase(
         problem=OUTLOOK.problem, client="Contoso", ticket="48213", steps_tried=2, partly_helped=True,
         resolved=False, contact_name="Megan Lee", category="Email",
     )  # fmt: skip
@@ -31,7 +31,7 @@ def test_escalated_outlook_session_with_a_lead_from_its_last_step() -> None:
 
 
 def test_active_session_taken_over_by_a_senior() -> None:
-    case = writeups.Audience(
+    case = writeups.ClientCase(
         problem=VPN_ACTIVE.problem, client="Fabrikam Clinic", ticket=None, steps_tried=0, partly_helped=False,
         resolved=False, claimed=True,
     )  # fmt: skip
@@ -39,7 +39,7 @@ def test_active_session_taken_over_by_a_senior() -> None:
 
 
 def test_resolved_printer_session_names_the_fix_and_who_did_what() -> None:
-    case = writeups.Audience(
+    case = writeups.ClientCase(
         problem=PRINTER_RESOLVED.problem, client="Harbor Dental", ticket="47790", steps_tried=3,
         partly_helped=False, resolved=True, contact_name="Ana Souza", resolution=PRINTER_FIX,
     )  # fmt: skip

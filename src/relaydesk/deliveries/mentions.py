@@ -6,7 +6,7 @@ import uuid
 
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.deliveries.email_switch import email_on
-from relaydesk.deliveries.service import WORKING_ROLES, _Draft, _emails, _insert
+from relaydesk.deliveries.service import WORKING_ROLES, Outgoing, email_recipients, enqueue
 from relaydesk.redaction import redact
 
 
@@ -36,12 +36,12 @@ async def enqueue_mention(
         "link": link,
         "session_id": str(session_id),
     }
-    recipients = await _emails(uow, account_id, ids=user_ids, roles=WORKING_ROLES)
-    await _insert(
+    recipients = await email_recipients(uow, account_id, ids=user_ids, roles=WORKING_ROLES)
+    await enqueue(
         uow,
         account_id,
         [
-            _Draft(
+            Outgoing(
                 channel="email",
                 event="mention",
                 target=user.email,

@@ -43,7 +43,9 @@ def _now() -> datetime:
 
 
 @dataclass
-class _Draft:
+class Outgoing:
+    """A delivery to enqueue: one row of `deliveries`, sent later by the worker."""
+
     channel: str
     event: str
     target: str
@@ -56,9 +58,9 @@ class _Draft:
     max_attempts: int | None = None
 
 
-async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) -> None:
+async def enqueue(uow: UnitOfWork, account_id: uuid.UUID, outgoing: list[Outgoing]) -> None:
     """One INSERT for all rows; a key seen before is skipped, so enqueueing twice sends once."""
-    if not drafts:
+    if not outgoing:
         return
     now = _now()
     values = [
@@ -81,7 +83,7 @@ async def _insert(uow: UnitOfWork, account_id: uuid.UUID, drafts: list[_Draft]) 
             "created_at": now,
             "updated_at": now,
         }
-        for d in drafts
+        for d in outgoing
     ]
     await uow.result(
         pg_insert(Delivery).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -104,7 +106,7 @@ def _target(row: Integration, ticket: str | None = None) -> str:
     return f"{KIND_LABELS[row.kind]} · {row.name}"
 
 
-async def _emails(
+async def email_recipients(
     uow: UnitOfWork, account_id: uuid.UUID, *, ids: list[uuid.UUID] | None = None, roles: tuple[str, ...]
 ) -> list[User]:
     """Users who get email: live, in `roles`, with email notifications on."""
@@ -121,7 +123,7 @@ async def _emails(
     return await uow.all(query.order_by(User.email))
 
 
-async def _channel_drafts(
+async def _channel_outgoing(
     uow: UnitOfWork,
     account_id: uuid.UUID,
     event: str,
@@ -131,13 +133,13 @@ async def _channel_drafts(
     handoff_id: uuid.UUID | None,
     session_id: uuid.UUID | None,
     psa: bool,
-) -> list[_Draft]:
-    drafts = []
+) -> list[Outgoing]:
+    outgoing = []
     for row in await integrations.routes_for(uow, account_id, event):
         if row.kind in PSA_KINDS and not (psa and content.get("ticket")):
             continue  # a PSA note needs a ticket; a reminder is not for the ticket
-        drafts.append(
-            _Draft(
+        outgoing.append(
+            Outgoing(
                 channel=CHANNEL_OF_KIND[row.kind],
                 event=event,
                 target=_target(row, content.get("ticket")),
@@ -148,7 +150,7 @@ async def _channel_drafts(
                 session_id=session_id,
             )
         )
-    return drafts
+    return outgoing
 
 
 # --- escalation ------------------------------------------------------------------------------
@@ -181,11 +183,11 @@ async def enqueue_escalation(
     )
     account = await integrations.delivery_settings(uow, account_id)
     key = f"escalation:{handoff_id}"
-    drafts: list[_Draft] = []
+    outgoing: list[Outgoing] = []
     if "escalation" in account.email_events and email_on():
-        recipients = await _emails(uow, account_id, ids=recipient_ids, roles=WORKING_ROLES)
-        drafts += [
-            _Draft(
+        recipients = await email_recipients(uow, account_id, ids=recipient_ids, roles=WORKING_ROLES)
+        outgoing += [
+            Outgoing(
                 channel="email",
                 event="escalation",
                 target=user.email,
@@ -198,10 +200,10 @@ async def enqueue_escalation(
             for user in recipients
             if user.id != escalator_id
         ]
-    drafts += await _channel_drafts(
+    outgoing += await _channel_outgoing(
         uow, account_id, "escalation", content, key, handoff_id=handoff_id, session_id=session_id, psa=True
     )
-    await _insert(uow, account_id, drafts)
+    await enqueue(uow, account_id, outgoing)
     if account.pickup_sla_minutes > 0:
         await schedule_pickup_reminder(
             uow,
@@ -295,10 +297,10 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
     )
     account = await integrations.delivery_settings(uow, account_id)
     key = f"unclaimed:{reminder.handoff_id}:{reminder.level}"
-    drafts: list[_Draft] = []
+    outgoing: list[Outgoing] = []
     if "unclaimed" in account.email_events and email_on():
-        drafts += [
-            _Draft(
+        outgoing += [
+            Outgoing(
                 channel="email",
                 event="unclaimed",
                 target=user.email,
@@ -308,9 +310,9 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
                 handoff_id=reminder.handoff_id,
                 session_id=reminder.session_id,
             )
-            for user in await _emails(uow, account_id, ids=managers, roles=MANAGER_ROLES)
+            for user in await email_recipients(uow, account_id, ids=managers, roles=MANAGER_ROLES)
         ]
-    drafts += await _channel_drafts(
+    outgoing += await _channel_outgoing(
         uow,
         account_id,
         "unclaimed",
@@ -320,7 +322,7 @@ async def fire_reminder(uow: UnitOfWork, reminder: Reminder) -> bool:
         session_id=reminder.session_id,
         psa=False,
     )
-    await _insert(uow, account_id, drafts)
+    await enqueue(uow, account_id, outgoing)
     reminder.status, reminder.fired_at = "fired", _now()
     await append_event(
         uow,
@@ -359,7 +361,7 @@ async def enqueue_resolution(
         link=f"/sessions/{session_id}",
         prose=summary.ticket_note if summary else None,
     )
-    drafts = await _channel_drafts(
+    outgoing = await _channel_outgoing(
         uow,
         account_id,
         "resolved",
@@ -369,7 +371,7 @@ async def enqueue_resolution(
         session_id=session_id,
         psa=True,
     )
-    await _insert(uow, account_id, drafts)
+    await enqueue(uow, account_id, outgoing)
 
 
 # --- tests from the settings page -------------------------------------------------------------

@@ -34,7 +34,7 @@ from relaydesk.demo.history import SessionRow, StepRow, insert_resolved
 from relaydesk.demo.team import BY_NAME, PEOPLE, Person
 from relaydesk.handoffs import first_action
 from relaydesk.handoffs.models import Handoff
-from relaydesk.live.service import append_events
+from relaydesk.live.service import NewEvent, append_events
 
 SLA = timedelta(minutes=15)
 SOLO_EVERY = 6  # every sixth senior ticket the senior worked alone, no escalation
@@ -310,7 +310,7 @@ def _events(h: PastHandoff, ids: dict[str, uuid.UUID]) -> list[tuple[datetime, d
         out.append(
             (h.withdrawn_at, {"type": "handoff.withdrawn", "actor_id": escalator_id, "payload": withdrawn})
         )
-    return [(at, base | draft) for at, draft in out]
+    return [(at, base | event) for at, event in out]
 
 
 async def insert_activity(
@@ -352,7 +352,7 @@ async def insert_activity(
     )
     await first_action.stamp_from_steps(uow, account_id)  # bulk rows: no step hook stamped them
     timeline = sorted((e for h in handoffs for e in _events(h, ids)), key=lambda e: e[0])
-    events = await append_events(uow, account_id=account_id, drafts=[d for _, d in timeline])
+    events = await append_events(uow, account_id=account_id, events=[NewEvent(**d) for _, d in timeline])
     await uow.result(
         text("UPDATE events SET created_at = :at WHERE id = :eid"),
         [{"eid": e.id, "at": at} for e, (at, _) in zip(events, timeline, strict=True)],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -20,6 +22,18 @@ from relaydesk.live.models import Event
 
 CHANNEL = EVENTS_CHANNEL
 LOCK_CLASS = 727001
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append: `append_event`'s keyword arguments, for appending several at once."""
+
+    type: str
+    actor_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    handoff_id: uuid.UUID | None = None
+    audience_user_id: uuid.UUID | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 async def append_event(
@@ -37,26 +51,24 @@ async def append_event(
     (event,) = await append_events(
         uow,
         account_id=account_id,
-        drafts=[
-            dict(
+        events=[
+            NewEvent(
                 type=type,
                 actor_id=actor_id,
                 session_id=session_id,
                 handoff_id=handoff_id,
                 audience_user_id=audience_user_id,
-                payload=payload,
+                payload=payload or {},
             )
         ],
     )
     return event
 
 
-async def append_events(
-    uow: UnitOfWork, *, account_id: uuid.UUID, drafts: list[dict[str, Any]]
-) -> list[Event]:
+async def append_events(uow: UnitOfWork, *, account_id: uuid.UUID, events: Sequence[NewEvent]) -> list[Event]:
     """Append several events at once (one lock, one insert, one NOTIFY): a bell item per teammate
-    must not cost a round trip each. Each draft has append_event's keyword arguments."""
-    if not drafts:
+    must not cost a round trip each."""
+    if not events:
         return []
     # Serialise event writers of one account until commit, so seq order is commit order (invariant 6).
     # max(seq) below is a new statement, so under READ COMMITTED (the unit of work's level) its
@@ -67,25 +79,25 @@ async def append_events(
     first = await uow.scalar(
         select(func.coalesce(func.max(Event.seq), 0) + 1).where(Event.account_id == account_id)
     )
-    events = [
+    rows = [
         Event(
             account_id=account_id,
             seq=first + n,
-            type=d["type"],
-            actor_id=d.get("actor_id"),
-            session_id=d.get("session_id"),
-            handoff_id=d.get("handoff_id"),
-            audience_user_id=d.get("audience_user_id"),
-            payload=json.loads(json.dumps(d.get("payload") or {}, default=str)),
+            type=e.type,
+            actor_id=e.actor_id,
+            session_id=e.session_id,
+            handoff_id=e.handoff_id,
+            audience_user_id=e.audience_user_id,
+            payload=json.loads(json.dumps(e.payload, default=str)),
         )
-        for n, d in enumerate(drafts)
+        for n, e in enumerate(events)
     ]
-    uow.add_all(events)
+    uow.add_all(rows)
     await uow.flush()
     # NOTIFY inside the transaction is delivered only on commit; it only wakes listeners, which
     # read the table from their last seq, so one notice for the last position is enough.
-    await notify(uow, EVENTS_CHANNEL, f"{account_id}:{events[-1].seq}")
-    return events
+    await notify(uow, EVENTS_CHANNEL, f"{account_id}:{rows[-1].seq}")
+    return rows
 
 
 async def last_seq(uow: UnitOfWork, account_id: uuid.UUID) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, func, select, update
 from relaydesk.accounts.actor import Actor
 from relaydesk.db.uow import UnitOfWork
 from relaydesk.errors import NotFound
-from relaydesk.live.service import append_events
+from relaydesk.live.service import NewEvent, append_events
 from relaydesk.notifications.models import Notification
 
 
@@ -47,8 +47,8 @@ async def notify(
     await append_events(
         uow,
         account_id=account_id,
-        drafts=[
-            dict(
+        events=[
+            NewEvent(
                 type="notification.created",
                 actor_id=actor_id,
                 session_id=session_id,

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["summaries"])
 
 
 class VariantOut(BaseModel):
-    audience: Literal["client_update", "email_draft"]
+    variant: Literal["client_update", "email_draft"]
     text: str
     engine: str
     fallback_reason: str | None
@@ -82,10 +82,10 @@ async def get_summary(handoff_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -
     return summary
 
 
-@router.post("/handoffs/{handoff_id}/summary/variants/{audience}", response_model=VariantOut)
+@router.post("/handoffs/{handoff_id}/summary/variants/{variant}", response_model=VariantOut)
 async def make_variant(
     handoff_id: uuid.UUID,
-    audience: Literal["client_update", "email_draft"],
+    variant: Literal["client_update", "email_draft"],
     request: Request,
     actor: DetachedActor,
     settings: SettingsDep,
@@ -98,12 +98,12 @@ async def make_variant(
         get_db(request),
         actor,
         handoff_id,
-        audience,
+        variant,
         config=LlmConfig.from_settings(settings, fast=True),
         refresh=refresh,
     )
     return VariantOut(
-        audience=result.audience,
+        variant=result.variant,
         text=result.text,
         engine=result.engine,
         fallback_reason=result.fallback_reason,

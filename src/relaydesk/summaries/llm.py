@@ -148,7 +148,7 @@ class LlmRun(LlmCall):
 
 @dataclass(kw_only=True)
 class RewriteRun(LlmCall):
-    audience: prompts.Audience
+    variant: prompts.Variant
     text: str | None
 
 
@@ -218,11 +218,11 @@ async def assess(material: SummaryMaterial, config: LlmConfig) -> LlmRun:
     )
 
 
-async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> RewriteRun:
-    """Tone-shift the saved ticket-note prose for one audience: one small call on the prose only."""
+async def rewrite(prose: str, variant: prompts.Variant, config: LlmConfig) -> RewriteRun:
+    """Tone-shift the saved ticket-note prose for one variant: one small call on the prose only."""
     user_text = redact(prompts.render_prose(prose))
     outcome: _Outcome[str]
-    if audience == "email_draft":
+    if variant == "email_draft":
         email = await _bounded_call(
             config,
             instructions=prompts.EMAIL_DRAFT_INSTRUCTIONS,
@@ -254,10 +254,10 @@ async def rewrite(prose: str, audience: prompts.Audience, config: LlmConfig) -> 
     error = outcome.error or (None if text else "reply was empty")
     return RewriteRun(
         model=config.model,
-        prompt_version=prompts.REWRITE_VERSIONS[audience],
+        prompt_version=prompts.REWRITE_VERSIONS[variant],
         input_text=outcome.input_text,
         raw_output=outcome.raw_output,
-        audience=audience,
+        variant=variant,
         text=text if error is None else None,
         usage=outcome.usage,
         latency_ms=outcome.latency_ms,

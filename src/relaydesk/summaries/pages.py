@@ -25,7 +25,7 @@ from relaydesk.summaries.chips import was_tried
 from relaydesk.summaries.llm import LlmConfig
 from relaydesk.summaries.material import session_steps
 from relaydesk.summaries.schemas import Summary
-from relaydesk.summaries.variants import audience_case
+from relaydesk.summaries.variants import client_case
 from relaydesk.web.auth import PageActor
 from relaydesk.web.deps import UowDep, get_settings
 from relaydesk.web.templating import render
@@ -73,7 +73,7 @@ async def _conclude(uow: UnitOfWork, actor: Actor, session: Session) -> Conclude
             else None,
         )
     outcomes = [s.outcome for s in await session_steps(uow, session)]
-    case = audience_case(session, outcomes, claimed=False)
+    case = client_case(session, outcomes, claimed=False)
     return Conclude(
         ticket_note=note,
         variants_url=None,

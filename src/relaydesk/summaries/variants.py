@@ -30,12 +30,12 @@ from relaydesk.summaries.schemas import Summary, VariantInfo
 from relaydesk.summaries.service import readable_handoff, ticket_note
 from relaydesk.summaries.words import fingerprint
 
-Audience = prompts.Audience
+Variant = prompts.Variant
 
 
 @dataclass
 class VariantResult:
-    audience: Audience
+    variant: Variant
     text: str
     engine: str
     fallback_reason: str | None
@@ -43,9 +43,9 @@ class VariantResult:
     ticket_note: str
 
 
-def audience_case(session: Session, outcomes: Sequence[str], *, claimed: bool) -> writeups.Audience:
+def client_case(session: Session, outcomes: Sequence[str], *, claimed: bool) -> writeups.ClientCase:
     """What the client templates know of a session: only this session's own words, none of history."""
-    return writeups.Audience(
+    return writeups.ClientCase(
         problem=redact(session.problem_summary),
         client=redact_optional(session.client_name),
         ticket=redact_optional(session.ticket_id),
@@ -59,8 +59,8 @@ def audience_case(session: Session, outcomes: Sequence[str], *, claimed: bool) -
     )
 
 
-def template(audience: Audience, case: writeups.Audience) -> str:
-    return writeups.client_message(case) if audience == "client_update" else writeups.email_draft(case)
+def template(variant: Variant, case: writeups.ClientCase) -> str:
+    return writeups.client_message(case) if variant == "client_update" else writeups.email_draft(case)
 
 
 @dataclass
@@ -69,11 +69,11 @@ class _VariantPlan:
     result: VariantResult | None
     prose: str
     note: str
-    case: writeups.Audience
+    case: writeups.ClientCase
 
 
 async def _plan_variant(
-    uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, audience: Audience, *, refresh: bool
+    uow: UnitOfWork, actor: Actor, handoff_id: uuid.UUID, variant: Variant, *, refresh: bool
 ) -> _VariantPlan:
     if not actor.at_least("engineer"):
         raise NotPermitted("Viewers cannot make client updates or email drafts.")
@@ -86,13 +86,13 @@ async def _plan_variant(
         raise NotFound("No such handoff, or it is not visible to you.")
     note = await ticket_note(uow, session, summary)
     outcomes = [s.outcome for s in HandoffSnapshot.read(handoff.snapshot).steps]
-    case = audience_case(session, outcomes, claimed=handoff.status == "claimed")
-    cached = getattr(summary.variants, audience)
-    info = summary.variant_info.get(audience)
+    case = client_case(session, outcomes, claimed=handoff.status == "claimed")
+    cached = getattr(summary.variants, variant)
+    info = summary.variant_info.get(variant)
     if cached and info and info.source == fingerprint(note) and not refresh:
         return _VariantPlan(
             handoff.id,
-            VariantResult(audience, cached, info.engine, info.fallback_reason, True, note),
+            VariantResult(variant, cached, info.engine, info.fallback_reason, True, note),
             summary.ticket_note,
             note,
             case,
@@ -110,10 +110,10 @@ async def _save_variant(
         return
     if summary.ticket_note != plan.prose:
         return  # made from prose that has since been replaced: never cache it against the new prose
-    audience, note = result.audience, plan.note
-    variants = summary.variants.model_copy(update={audience: result.text})
+    variant, note = result.variant, plan.note
+    variants = summary.variants.model_copy(update={variant: result.text})
     info = dict(summary.variant_info)
-    info[audience] = VariantInfo(
+    info[variant] = VariantInfo(
         engine=result.engine,
         fallback_reason=result.fallback_reason,
         source=fingerprint(note),
@@ -140,7 +140,7 @@ async def make_variant(
     db: Database,
     actor: Actor,
     handoff_id: uuid.UUID,
-    audience: Audience,
+    variant: Variant,
     *,
     config: LlmConfig | None,
     refresh: bool = False,
@@ -148,17 +148,17 @@ async def make_variant(
     """The client update or email draft: cached; made by template offline, else one small model call on
     the ticket note only (never the material)."""
     async with db.uow(actor.account_id) as uow:
-        plan = await _plan_variant(uow, actor, handoff_id, audience, refresh=refresh)
+        plan = await _plan_variant(uow, actor, handoff_id, variant, refresh=refresh)
     if plan.result is not None:
         return plan.result
 
-    key = (handoff_id, audience)
+    key = (handoff_id, variant)
     turn = _variant_turns.setdefault(key, _Turn(asyncio.Lock()))
     turn.users += 1
     try:
         async with turn.lock:
             return await _make_variant_in_turn(
-                db, actor, plan, audience=audience, config=config, refresh=refresh
+                db, actor, plan, variant=variant, config=config, refresh=refresh
             )
     finally:
         turn.users -= 1
@@ -171,7 +171,7 @@ async def _make_variant_in_turn(
     actor: Actor,
     plan: _VariantPlan,
     *,
-    audience: Audience,
+    variant: Variant,
     config: LlmConfig | None,
     refresh: bool,
 ) -> VariantResult:
@@ -179,18 +179,18 @@ async def _make_variant_in_turn(
     if not refresh:
         # Someone else may have made it while this caller waited for its turn.
         async with db.uow(actor.account_id) as uow:
-            plan = await _plan_variant(uow, actor, handoff_id, audience, refresh=False)
+            plan = await _plan_variant(uow, actor, handoff_id, variant, refresh=False)
         if plan.result is not None:
             return plan.result
     run: RewriteRun | None = None
     if config is not None:
-        run = await llm.rewrite(redact(plan.note), audience, config)
+        run = await llm.rewrite(redact(plan.note), variant, config)
     if run is not None and run.text:
-        result = VariantResult(audience, redact(run.text), run.model, None, False, plan.note)
+        result = VariantResult(variant, redact(run.text), run.model, None, False, plan.note)
     else:
         reason = f"{run.model}: {run.error}" if run is not None else None
         result = VariantResult(
-            audience, template(audience, plan.case), offline.ENGINE, reason, False, plan.note
+            variant, template(variant, plan.case), offline.ENGINE, reason, False, plan.note
         )
     async with db.uow(actor.account_id) as uow:
         if run is not None:
@@ -198,7 +198,7 @@ async def _make_variant_in_turn(
                 uow,
                 run,
                 account_id=actor.account_id,
-                purpose=audience,
+                purpose=variant,
                 handoff_id=handoff_id,
                 requested_by_id=actor.user_id,
                 output={"text": run.text} if run.text else None,

@@ -126,7 +126,7 @@ def resolved_note(material: SummaryMaterial, resolution: str, *, resolved_by: st
 
 
 @dataclass(frozen=True)
-class Audience:
+class ClientCase:
     """What the client-facing templates know about the case."""
 
     problem: str
@@ -168,7 +168,7 @@ _JARGON = re.compile(
 )
 
 
-def topic(case: Audience) -> str:
+def topic(case: ClientCase) -> str:
     text = case.problem.lower()
     for pattern, name in _TOPICS:
         if re.search(pattern, text):
@@ -176,7 +176,7 @@ def topic(case: Audience) -> str:
     return _CATEGORY_TOPICS.get((case.category or "").lower(), "")
 
 
-def _greeting(case: Audience) -> str:
+def _greeting(case: ClientCase) -> str:
     name = (case.contact_name or "").strip().split(" ")[0]
     return f"Hi {name}," if name else "Hello,"
 
@@ -199,7 +199,7 @@ def _plain_fix(resolution: str | None) -> str | None:
     return "we " + lower_first(first)
 
 
-def client_update(case: Audience) -> str:
+def client_update(case: ClientCase) -> str:
     """Plain words for the client's contact: what happened, what we did, what happens next."""
     about = topic(case)
     issue = f"the problem with {about}" if about else "the problem you reported"
@@ -235,7 +235,7 @@ def client_update(case: Audience) -> str:
     )
 
 
-def email_draft(case: Audience) -> str:
+def email_draft(case: ClientCase) -> str:
     """The client update as an email: subject, greeting, body, sign-off."""
     about = topic(case)
     if case.resolved:
@@ -252,7 +252,7 @@ def email_draft(case: Audience) -> str:
     ).render()
 
 
-def client_message(case: Audience) -> str:
+def client_message(case: ClientCase) -> str:
     """The client update with its greeting, as it is sent."""
     return f"{_greeting(case)}\n\n{client_update(case)}"
 

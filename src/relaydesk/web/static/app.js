@@ -258,7 +258,7 @@
     const engineLine = panel.querySelector("[data-engine]");
     text.value = "";
     text.placeholder = "Writing it…";
-    const answer = await post(url + "/" + panel.dataset.audience + (refresh ? "?refresh=true" : ""));
+    const answer = await post(url + "/" + panel.dataset.variant + (refresh ? "?refresh=true" : ""));
     if (!answer.ok) {
       text.placeholder = (answer.data && answer.data.detail) || "It could not be made; try again.";
       return;
